@@ -1,0 +1,243 @@
+"""The `citemed` command: a thin layer over the library API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from citemed.errors import CiteMedError
+from citemed.settings import Settings
+
+app = typer.Typer(help="CiteMed: cited answers to medical questions from your evidence library.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+library_app = typer.Typer(help="Inspect the evidence library.", no_args_is_help=True)
+app.add_typer(library_app, name="library")
+
+console = Console(stderr=True)
+
+LibraryOpt = Annotated[
+    Path | None,
+    typer.Option("--library", "-l", help="Library folder (default: $CITEMED_LIBRARY or per-user)."),
+]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Shared data folder (default ../shared/data).")
+]
+
+
+def make_settings(library: Path | None = None, data: Path | None = None, **overrides) -> Settings:
+    values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
+    if library is not None:
+        values["library"] = library
+    if data is not None:
+        values["data"] = data
+    return Settings(**values)
+
+
+def fail(error: Exception) -> None:
+    console.print(f"[bold red]error:[/] {error}")
+    raise typer.Exit(code=2)
+
+
+class _Progress:
+    """Rich progress bar with documents, rate and ETA, one task per source file."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[progress.data.speed]{task.fields[rate]}"),
+            TimeRemainingColumn(), console=console, transient=False,
+        )
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def task(self, description: str):
+        task_id = self.bar.add_task(description, total=None, rate="")
+
+        def advance(n: int) -> None:
+            self.bar.advance(task_id, n)
+            task = self.bar.tasks[task_id]
+            if task.speed:
+                self.bar.update(task_id, rate=f"{task.speed:,.0f} docs/s")
+
+        return advance
+
+
+def print_report(report) -> None:
+    table = Table(title=f"Ingest summary ({report.seconds:.1f} s)")
+    for col in ["source", "added", "updated", "unchanged", "deleted", "rejected"]:
+        table.add_column(col, justify="left" if col == "source" else "right")
+    for name, rep in report.by_source.items():
+        table.add_row(name, *(str(getattr(rep, c)) for c in
+                              ["added", "updated", "unchanged", "deleted", "rejected"]))
+    console.print(table)
+    for warning in report.warnings[:20]:
+        console.print(f"[yellow]warning:[/] {warning}")
+    for error in report.errors[:20]:
+        console.print(f"[red]rejected:[/] {error}")
+    if len(report.errors) > 20:
+        console.print(f"[red]... and {len(report.errors) - 20} more rejected records[/]")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    library: LibraryOpt = None,
+    format: Annotated[str | None, typer.Option("--format", "-f", help="Reader name.")] = None,
+) -> None:
+    """Add documents from PubMed XML, JATS, the open sets, Markdown/HTML or PDF files."""
+    from citemed.library import Library
+
+    try:
+        for path in paths:
+            if not path.exists():
+                raise CiteMedError(f"{path}: no such file or folder")
+        lib = Library(make_settings(library), create=True)
+        with _Progress() as progress:
+            report = lib.ingest_paths(paths, format=format, progress=progress.task)
+        print_report(report)
+        lib.close()
+    except CiteMedError as error:
+        fail(error)
+
+
+@library_app.command("stats")
+def library_stats(
+    library: LibraryOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts by source and kind, with the total number of documents."""
+    from citemed.library import Library
+
+    try:
+        stats = Library(make_settings(library)).stats()
+    except CiteMedError as error:
+        fail(error)
+        return
+    if as_json:
+        print(json.dumps(stats, indent=2))
+        return
+    console.print(f"Library {stats['library']} (version {stats['version']})")
+    for title, key in [("source", "by_source"), ("kind", "by_kind")]:
+        table = Table(title=f"Documents by {title}")
+        table.add_column(title)
+        table.add_column("documents", justify="right")
+        for name, count in stats[key].items():  # type: ignore[union-attr]
+            table.add_row(name, f"{count:,}")
+        table.add_row("[bold]total[/]", f"[bold]{stats['documents']:,}[/]")
+        console.print(table)
+    console.print(f"{stats['sentences']:,} sentences, {stats['size_bytes'] / 1e6:,.1f} MB on disk")
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="The question or query.")],
+    k: Annotated[int, typer.Option("--k", help="Documents to return.")] = 10,
+    library: LibraryOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    audience: Annotated[str, typer.Option("--audience")] = "clinician",
+) -> None:
+    """Ranked documents and the best matching sentences inside each."""
+    from citemed.engine import Engine
+
+    try:
+        hits = Engine(make_settings(library)).search(question, k=k, audience=audience)  # type: ignore[arg-type]
+    except CiteMedError as error:
+        fail(error)
+        return
+    if as_json:
+        print(json.dumps([_hit_json(h) for h in hits], indent=2))
+        return
+    for hit in hits:
+        doc = hit.document
+        print(f"{hit.rank:>2}. [{doc.kind.label}] {doc.title} ({doc.id}, score {hit.score:.2f})")
+        for s in hit.sentences:
+            print(f"      {s.score:5.2f}  {s.text}  [{s.sentence_id} {s.start}-{s.end}]")
+
+
+def _hit_json(hit) -> dict:
+    doc = hit.document
+    return {
+        "rank": hit.rank, "score": round(hit.score, 4), "signals": hit.signals,
+        "document": {"id": doc.id, "kind": str(doc.kind), "title": doc.title, "source": doc.source,
+                     "year": doc.year, "pmid": doc.pmid, "doi": doc.doi, "url": doc.url},
+        "sentences": [{"sentence_id": s.sentence_id, "section": s.section_label, "text": s.text,
+                       "start": s.start, "end": s.end, "score": round(s.score, 4)}
+                      for s in hit.sentences],
+    }
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A medical question.")],
+    audience: Annotated[str, typer.Option("--audience", help="clinician or patient")] = "clinician",
+    format: Annotated[str, typer.Option("--format", help="md, json or text")] = "md",
+    library: LibraryOpt = None,
+) -> None:
+    """Answer a question with a direct answer, cited sections and a typed reference list."""
+    from citemed.engine import Engine
+    from citemed.render import to_markdown, to_text
+
+    if audience not in ("clinician", "patient"):
+        fail(CiteMedError("--audience must be clinician or patient"))
+    if format not in ("md", "json", "text"):
+        fail(CiteMedError("--format must be md, json or text"))
+    try:
+        answer = Engine(make_settings(library)).ask(question, audience=audience)  # type: ignore[arg-type]
+    except CiteMedError as error:
+        fail(error)
+        return
+    if format == "json":
+        print(answer.to_json())
+    elif format == "text":
+        print(to_text(answer))
+    else:
+        print(to_markdown(answer))
+
+
+@app.command()
+def demo(
+    library: LibraryOpt = None,
+    data: DataOpt = None,
+    question: Annotated[str, typer.Option("--question")] = (
+        "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?"
+    ),
+) -> None:
+    """Build the demo library from the shared open data and answer a sample question."""
+    from citemed.demo import build_demo_library
+    from citemed.engine import Engine
+    from citemed.render import to_markdown
+
+    settings = make_settings(library, data)
+    try:
+        with _Progress() as progress:
+            report = build_demo_library(settings, progress=progress.task)
+        print_report(report)
+        answer = Engine(settings).ask(question)
+    except CiteMedError as error:
+        fail(error)
+        return
+    print(to_markdown(answer))
+    console.print(f"Library: {settings.library}. Try: citemed serve --library {settings.library}")
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

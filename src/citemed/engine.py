@@ -1,0 +1,70 @@
+"""The library API that the CLI and the web app are thin layers over.
+
+    engine = Engine(Settings())
+    engine.ask("Is X linked to Y?", audience="patient")  -> Answer
+    engine.search("X and Y", k=10)                       -> list[Hit]
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from citemed import __version__
+from citemed.compose import compose
+from citemed.errors import InputError
+from citemed.library import Library
+from citemed.model import Answer, Audience, Hit
+from citemed.retrieve import search as retrieve_search
+from citemed.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: str) -> str:
+    """Reject empty, oversized or binary questions with a message the user can act on."""
+    if question is None or not question.strip():
+        raise InputError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"the question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}"
+        )
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in question) or "\ufffd" in question:
+        raise InputError("the question contains binary or control characters")
+    return " ".join(question.split())
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, library: Library | None = None) -> None:
+        self.settings = settings or Settings()
+        self.library = library or Library(self.settings)
+
+    def close(self) -> None:
+        self.library.close()
+
+    def search(self, question: str, *, k: int | None = None,
+               audience: Audience = "clinician") -> list[Hit]:
+        question = check_question(question)
+        return retrieve_search(
+            self.library, question, k=k or self.settings.search_k, audience=audience,
+            sentences_per_hit=self.settings.sentences_per_hit,
+        )
+
+    def ask(self, question: str, *, audience: Audience = "clinician") -> Answer:
+        started = time.perf_counter()
+        question = check_question(question)
+        hits = self.search(question, audience=audience)
+        answer = compose(
+            question, hits, audience=audience,
+            max_references=self.settings.max_references,
+            max_bullets_per_section=self.settings.max_bullets_per_section,
+        )
+        answer.generation.library_version = self.library.version
+        answer.generation.engine_version = __version__
+        answer.generation.settings = {
+            "search_k": self.settings.search_k, "dense": self.settings.dense,
+            "kind_prior": self.settings.kind_prior, "recency_prior": self.settings.recency_prior,
+        }
+        answer.generation.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        answer.generation.created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        return answer

@@ -1,0 +1,259 @@
+"""The data model, in one place.
+
+Evidence side (what the library stores): Document -> Section -> Sentence.
+Answer side (what the composer writes): Answer -> AnswerSection -> Bullet, with Reference and Quote.
+
+Evidence objects are slotted dataclasses because ingest creates hundreds of thousands of them;
+answer objects are pydantic models because they are the versioned JSON schema that the CLI, the
+web API and stored articles all share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ANSWER_SCHEMA = "citemed.answer"
+ANSWER_SCHEMA_VERSION = "1.0"
+
+
+class Kind(StrEnum):
+    """Evidence kind, ordered roughly by the weight a clinician gives it."""
+
+    GUIDELINE = "guideline"
+    SYSTEMATIC_REVIEW = "systematic_review"
+    RANDOMIZED_TRIAL = "randomized_trial"
+    OBSERVATIONAL = "observational"
+    REVIEW = "review"
+    CASE_REPORT = "case_report"
+    CONSUMER = "consumer"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """Reference-list label shown to readers."""
+        return KIND_LABELS[self]
+
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.GUIDELINE: "Guideline",
+    Kind.SYSTEMATIC_REVIEW: "Systematic review",
+    Kind.RANDOMIZED_TRIAL: "Trial",
+    Kind.OBSERVATIONAL: "Research",
+    Kind.REVIEW: "Review",
+    Kind.CASE_REPORT: "Case report",
+    Kind.CONSUMER: "Consumer health page",
+    Kind.OTHER: "Research",
+}
+
+
+@dataclass(slots=True)
+class Sentence:
+    """One sentence of a section; start/end are character offsets into the section text."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class Section:
+    label: str
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Document:
+    """A citable source. `id` is stable across re-ingests: '<collection>:<local id>'."""
+
+    id: str
+    collection: str
+    kind: Kind
+    title: str
+    source: str = ""
+    year: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    terms: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    # Reader-specific extras worth keeping (grades, developers, question type...).
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of everything stored, so a re-ingest of an unchanged record is a no-op."""
+        payload = asdict(self)
+        payload["kind"] = str(self.kind)
+        for section in payload["sections"]:
+            section.pop("sentences", None)
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+    def sentence_id(self, section_index: int, sentence_index: int) -> str:
+        return sentence_id(self.id, section_index, sentence_index)
+
+    def iter_sentences(self):
+        """Yield (sentence id, section, sentence) in reading order."""
+        for s_idx, section in enumerate(self.sections):
+            for sentence in section.sentences:
+                yield self.sentence_id(s_idx, sentence.index), section, sentence
+
+
+def sentence_id(document_id: str, section_index: int, sentence_index: int) -> str:
+    """Stable sentence id: '<document id>#<section>.<sentence>'."""
+    return f"{document_id}#{section_index}.{sentence_index}"
+
+
+def parse_sentence_id(sid: str) -> tuple[str, int, int]:
+    doc_id, _, pos = sid.rpartition("#")
+    section, _, sentence = pos.partition(".")
+    return doc_id, int(section), int(sentence)
+
+
+# ---------------------------------------------------------------- retrieval results
+
+
+@dataclass(slots=True)
+class SentenceHit:
+    sentence_id: str
+    section_label: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(slots=True)
+class Hit:
+    """A ranked document with its best matching sentences."""
+
+    document: Document
+    score: float
+    rank: int
+    sentences: list[SentenceHit] = field(default_factory=list)
+    # Per-signal scores (bm25, dense, prior...) for explanations and evaluation.
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- answers (JSON schema)
+
+QuestionType = Literal[
+    "yesno", "treatment", "diagnosis", "mechanism", "prognosis", "dosing", "comparison",
+    "definition", "other",
+]
+Verdict = Literal["yes", "no", "uncertain", "insufficient"]
+Audience = Literal["clinician", "patient"]
+Facet = Literal[
+    "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment",
+    "prognosis", "prevention", "limitations", "pitfalls", "other",
+]
+
+
+class Quote(BaseModel):
+    """An exact source sentence a citation stands on; re-readable from the store by id."""
+
+    sentence_id: str
+    section: str
+    text: str
+    start: int
+    end: int
+
+
+class Substitution(BaseModel):
+    """A wording change made for the reader; the quoted source stays untouched."""
+
+    original: str
+    replacement: str
+
+
+class Bullet(BaseModel):
+    text: str
+    citations: list[int] = Field(default_factory=list)
+    # Sentence ids the text was taken from, so traceability can be checked mechanically.
+    sentence_ids: list[str] = Field(default_factory=list)
+    substitutions: list[Substitution] = Field(default_factory=list)
+    children: list[Bullet] = Field(default_factory=list)
+
+
+class AnswerSection(BaseModel):
+    facet: Facet
+    title: str
+    bullets: list[Bullet] = Field(default_factory=list)
+
+
+class Reference(BaseModel):
+    number: int
+    document_id: str
+    kind: Kind
+    kind_label: str
+    title: str
+    source: str = ""
+    year: int | None = None
+    pmid: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    quotes: list[Quote] = Field(default_factory=list)
+
+
+class EvidenceSummary(BaseModel):
+    supporting: int = 0
+    opposing: int = 0
+    neutral: int = 0
+
+
+class DirectAnswer(BaseModel):
+    text: str
+    verdict: Verdict | None = None
+    citations: list[int] = Field(default_factory=list)
+    sentence_ids: list[str] = Field(default_factory=list)
+    substitutions: list[Substitution] = Field(default_factory=list)
+
+
+class Generation(BaseModel):
+    library_version: str = ""
+    engine_version: str = ""
+    mode: str = "extractive"
+    settings: dict[str, object] = Field(default_factory=dict)
+    elapsed_ms: float = 0.0
+    created_at: str = ""
+
+
+class Answer(BaseModel):
+    schema_name: str = Field(default=ANSWER_SCHEMA, alias="schema")
+    schema_version: str = ANSWER_SCHEMA_VERSION
+    question: str
+    # The question actually answered, after follow-up resolution (equals `question` otherwise).
+    resolved_question: str = ""
+    question_type: QuestionType = "other"
+    audience: Audience = "clinician"
+    abstained: bool = False
+    direct_answer: DirectAnswer
+    sections: list[AnswerSection] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    evidence_summary: EvidenceSummary | None = None
+    disclaimer: str = ""
+    notices: list[str] = Field(default_factory=list)
+    reading_grade: float | None = None
+    generation: Generation = Field(default_factory=Generation)
+
+    model_config = {"populate_by_name": True}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(by_alias=True, indent=indent)
+
+    def all_bullets(self) -> list[Bullet]:
+        out: list[Bullet] = []
+        for section in self.sections:
+            stack = list(section.bullets)
+            while stack:
+                bullet = stack.pop(0)
+                out.append(bullet)
+                stack[0:0] = bullet.children
+        return out

@@ -1,0 +1,32 @@
+"""Readers, one per input format, picked by name (`--format`) or detected from the path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from citemed.errors import InputError
+from citemed.sources.base import Deletion, Reader, ReadItem
+from citemed.sources.bioasq import BioASQReader
+from citemed.sources.pubmedqa import PubMedQAReader
+
+
+def all_readers() -> list[Reader]:
+    """Every reader, most specific detection first."""
+    return [PubMedQAReader(), BioASQReader()]
+
+
+def reader_for(path: Path, format: str | None = None) -> Reader:
+    readers = all_readers()
+    if format:
+        for reader in readers:
+            if reader.name == format:
+                return reader
+        names = ", ".join(r.name for r in readers)
+        raise InputError(f"unknown format {format!r}; known formats: {names}")
+    for reader in readers:
+        if reader.detect(path):
+            return reader
+    raise InputError(f"{path}: no reader recognises this file; pass --format")
+
+
+__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "reader_for"]
