@@ -79,8 +79,26 @@ def _is_break(text: str, punct: int, end: int, limit: int) -> bool:
     if nxt >= limit:
         return True
     first = text[nxt]
+    if first == "(" and _closes_block(text, nxt, limit):
+        # A parenthetical that ends the paragraph belongs to the sentence before it: a
+        # guideline's "( Strong for )" grade or "(See Table 2.)" stays with its recommendation.
+        return False
     # A lower-case continuation is almost always an abbreviation we did not list.
     return not first.islower()
+
+
+def _closes_block(text: str, open_at: int, limit: int) -> bool:
+    """True when the bracket at `open_at` closes at the end of the block, nothing after it."""
+    depth = 0
+    for pos in range(open_at, min(limit, open_at + 300)):
+        ch = text[pos]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return not text[pos + 1:limit].strip()
+    return False
 
 
 # ---------------------------------------------------------------- tokens

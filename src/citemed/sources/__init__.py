@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from citemed.errors import InputError
-from citemed.sources.base import Deletion, Reader, ReadItem
+from citemed.sources.base import Deletion, Reader, ReadItem, estimate_records
 from citemed.sources.bioasq import BioASQReader
+from citemed.sources.medicationqa import MedicationQAReader
+from citemed.sources.medquad import MedQuADReader
+from citemed.sources.ngc import NGCReader
 from citemed.sources.pubmedqa import PubMedQAReader
+from citemed.sources.scifact import SciFactReader
 
 
 def all_readers() -> list[Reader]:
     """Every reader, most specific detection first."""
-    return [PubMedQAReader(), BioASQReader()]
+    return [PubMedQAReader(), BioASQReader(), MedQuADReader(), MedicationQAReader(), NGCReader(),
+            SciFactReader()]
 
 
 def reader_for(path: Path, format: str | None = None) -> Reader:
@@ -29,4 +34,4 @@ def reader_for(path: Path, format: str | None = None) -> Reader:
     raise InputError(f"{path}: no reader recognises this file; pass --format")
 
 
-__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "reader_for"]
+__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "reader_for"]
