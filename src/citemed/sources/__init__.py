@@ -10,14 +10,15 @@ from citemed.sources.bioasq import BioASQReader
 from citemed.sources.medicationqa import MedicationQAReader
 from citemed.sources.medquad import MedQuADReader
 from citemed.sources.ngc import NGCReader
+from citemed.sources.pubmed import PubMedReader
 from citemed.sources.pubmedqa import PubMedQAReader
 from citemed.sources.scifact import SciFactReader
 
 
 def all_readers() -> list[Reader]:
     """Every reader, most specific detection first."""
-    return [PubMedQAReader(), BioASQReader(), MedQuADReader(), MedicationQAReader(), NGCReader(),
-            SciFactReader()]
+    return [PubMedReader(), PubMedQAReader(), BioASQReader(), MedQuADReader(),
+            MedicationQAReader(), NGCReader(), SciFactReader()]
 
 
 def reader_for(path: Path, format: str | None = None) -> Reader:
