@@ -7,6 +7,7 @@ from pathlib import Path
 from citemed.errors import InputError
 from citemed.sources.base import Deletion, Reader, ReadItem, estimate_records
 from citemed.sources.bioasq import BioASQReader
+from citemed.sources.jats import JATSReader
 from citemed.sources.medicationqa import MedicationQAReader
 from citemed.sources.medquad import MedQuADReader
 from citemed.sources.ngc import NGCReader
@@ -17,7 +18,7 @@ from citemed.sources.scifact import SciFactReader
 
 def all_readers() -> list[Reader]:
     """Every reader, most specific detection first."""
-    return [PubMedReader(), PubMedQAReader(), BioASQReader(), MedQuADReader(),
+    return [PubMedReader(), JATSReader(), PubMedQAReader(), BioASQReader(), MedQuADReader(),
             MedicationQAReader(), NGCReader(), SciFactReader()]
 
 
