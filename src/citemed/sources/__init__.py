@@ -7,6 +7,7 @@ from pathlib import Path
 from citemed.errors import InputError
 from citemed.sources.base import Deletion, Reader, ReadItem, estimate_records
 from citemed.sources.bioasq import BioASQReader
+from citemed.sources.guidelines import GuidelineReader, PDFReader
 from citemed.sources.jats import JATSReader
 from citemed.sources.medicationqa import MedicationQAReader
 from citemed.sources.medquad import MedQuADReader
@@ -19,7 +20,7 @@ from citemed.sources.scifact import SciFactReader
 def all_readers() -> list[Reader]:
     """Every reader, most specific detection first."""
     return [PubMedReader(), JATSReader(), PubMedQAReader(), BioASQReader(), MedQuADReader(),
-            MedicationQAReader(), NGCReader(), SciFactReader()]
+            MedicationQAReader(), NGCReader(), SciFactReader(), PDFReader(), GuidelineReader()]
 
 
 def reader_for(path: Path, format: str | None = None) -> Reader:
