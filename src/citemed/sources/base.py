@@ -79,7 +79,6 @@ def section_from_sentences(label: str, sentences: list[str]) -> Section:
 
 
 _INLINE_BULLET = re.compile(r"[ \t]{2,}-[ \t]+")
-_SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
 def clean_layout(text: str) -> str:
@@ -90,8 +89,9 @@ def clean_layout(text: str) -> str:
     """
     paragraphs: list[str] = []
     for line in text.split("\n"):
-        line = _INLINE_BULLET.sub("\n- ", line)
-        items = [_SPACES.sub(" ", part).strip() for part in line.split("\n")]
+        if "-" in line and "  " in line:
+            line = _INLINE_BULLET.sub("\n- ", line)
+        items = [" ".join(part.split()) for part in line.split("\n")]
         items = [item for item in items if item]
         if items:
             paragraphs.append("\n".join(items))
