@@ -69,7 +69,8 @@ class Library:
     ) -> IngestReport:
         report = report or IngestReport()
         self.store.ingest(items, source_name=source_name, report=report,
-                          batch_size=self.settings.batch_size, progress=progress)
+                          batch_size=self.settings.batch_size, progress=progress,
+                          max_field_chars=self.settings.max_field_chars)
         self._version = None
         return report
 
