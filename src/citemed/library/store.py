@@ -138,18 +138,14 @@ class Store:
         for item in items:
             batch.append(item)
             if len(batch) >= batch_size:
-                self._ingest_batch(batch, source_name, report, max_field_chars)
-                if progress is not None:
-                    progress(len(batch))
+                self._ingest_batch(batch, source_name, report, max_field_chars, progress)
                 batch = []
         if batch:
-            self._ingest_batch(batch, source_name, report, max_field_chars)
-            if progress is not None:
-                progress(len(batch))
+            self._ingest_batch(batch, source_name, report, max_field_chars, progress)
         return report
 
     def _ingest_batch(self, batch: list[object], source_name: str, report: IngestReport,
-                      max_field_chars: int) -> None:
+                      max_field_chars: int, progress=None) -> None:
         from citemed.sources.base import Deletion
 
         rep = report.source(source_name)
@@ -194,6 +190,9 @@ class Store:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+        if progress is not None:
+            # Records (documents and rejects), the unit readers estimate; deletions ride along.
+            progress(sum(1 for item in batch if not isinstance(item, Deletion)))
 
     def _hashes(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
