@@ -89,3 +89,15 @@ def test_external_entity_is_refused_and_nothing_is_read_from_disk():
     (error,) = items
     assert "external_entity.xml" in str(error) and "secret" in str(error)
     assert "root:" not in str(error)
+
+
+def test_entities_declared_after_a_long_prolog_are_still_refused(tmp_path):
+    # The byte-level pre-check reads 1 MiB; past it, the parsed DTD is checked at record one.
+    text = (SOURCES / "external_entity.xml").read_text()
+    padded = tmp_path / "padded.xml"
+    padded.write_text(text.replace('<?xml version="1.0"?>\n',
+                                   '<?xml version="1.0"?>\n<!--' + "x" * (1 << 20) + "-->\n"))
+    items = read(padded)
+    assert not any(isinstance(i, Document) for i in items)
+    (error,) = items
+    assert "padded.xml" in str(error) and "secret" in str(error)
