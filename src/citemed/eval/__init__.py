@@ -1,0 +1,1 @@
+"""Evaluation commands: retrieval quality against public benchmarks, beside a plain baseline."""
