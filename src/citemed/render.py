@@ -12,6 +12,14 @@ VERDICT_WORDS = {
 }
 
 
+def display(text: str) -> str:
+    """A trimmed span shown as a sentence: first letter upper-cased ("patients..." -> "Patients...").
+
+    Only the display changes; the Answer keeps the exact span so traceability checks still hold.
+    """
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
 def _cites(numbers: list[int]) -> str:
     return f" [{', '.join(str(n) for n in numbers)}]" if numbers else ""
 
@@ -34,7 +42,7 @@ def _reference_line(ref: Reference) -> str:
 
 
 def _bullet_lines(bullet: Bullet, depth: int = 0) -> list[str]:
-    lines = [f"{'  ' * depth}- {bullet.text}{_cites(bullet.citations)}"]
+    lines = [f"{'  ' * depth}- {display(bullet.text)}{_cites(bullet.citations)}"]
     for child in bullet.children:
         lines.extend(_bullet_lines(child, depth + 1))
     return lines
@@ -48,7 +56,7 @@ def to_markdown(answer: Answer) -> str:
         lines += [f"> **{notice}**", ""]
     direct = answer.direct_answer
     verdict = f"**{VERDICT_WORDS[direct.verdict]}.** " if direct.verdict else ""
-    lines += [f"{verdict}{direct.text}{_cites(direct.citations)}", ""]
+    lines += [f"{verdict}{display(direct.text)}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:
         s = answer.evidence_summary
         lines += [f"Evidence: {s.supporting} supporting, {s.opposing} opposing, "
