@@ -25,7 +25,7 @@ def _cites(numbers: list[int]) -> str:
 
 
 def _reference_line(ref: Reference) -> str:
-    parts = [f"{ref.number}. {ref.kind_label}: {ref.title}"]
+    parts = [f"{ref.number}. {ref.kind_label}: {ref.title.rstrip('. ')}"]
     where = ", ".join(p for p in [ref.source, str(ref.year) if ref.year else ""] if p)
     if where:
         parts.append(where)
@@ -38,7 +38,9 @@ def _reference_line(ref: Reference) -> str:
         ids.append(ref.url)
     if ids:
         parts.append(" | ".join(ids))
-    return ". ".join(parts)
+    # A title ending in "?" or "!" needs no extra full stop before the next part.
+    return "".join(p if i == 0 else ("" if parts[i - 1][-1] in "?!" else ".") + " " + p
+                   for i, p in enumerate(parts))
 
 
 def _bullet_lines(bullet: Bullet, depth: int = 0) -> list[str]:

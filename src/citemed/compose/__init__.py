@@ -15,6 +15,7 @@ from citemed.compose.facets import FACET_TITLES, facet_of
 from citemed.compose.question import (
     QuestionAnalysis,
     analyze_question,
+    concept_words,
     question_type,
     section_plan,
 )
@@ -52,11 +53,11 @@ DISCLAIMERS: dict[str, str] = {
 }
 
 # Bullets scoring below this share of the best candidate are padding, not evidence.
-MIN_SCORE_SHARE = 0.25
+MIN_SCORE_SHARE = 0.3
 MAX_BULLETS = 14
 MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
-KEY_FINDING_RELEVANCE = 0.45
+KEY_FINDING_RELEVANCE = 0.7
 
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
@@ -87,7 +88,9 @@ def compose(
     if not pool:
         return _abstain(analysis, audience)
 
-    lead = _direct_candidate(pool)
+    # The lead statement: candidate scores already weigh document relevance, evidence kind and
+    # role (a relevant conclusion counts most), so the best candidate is the best evidence.
+    lead = pool[0]
     verdict = summary = None
     scores: dict[str, float] = {}
     if analysis.is_yesno:
@@ -116,20 +119,30 @@ def compose(
                 sentence_ids=[s.sentence_id for _, s in draft.sources],
             ))
         sections.append(section)
+    references = citations.references()
     return Answer(
         question=question, resolved_question=question, question_type=analysis.qtype,
         audience=audience, direct_answer=direct_answer, sections=sections,
-        references=citations.references(), evidence_summary=summary,
+        references=references, evidence_summary=summary,
         disclaimer=DISCLAIMERS[audience],
+        notices=_missing_concepts(analysis, relevance, [r.document_id for r in references]),
     )
 
 
-def _direct_candidate(pool: list[Candidate]) -> Candidate:
-    """The lead statement: the best finding of the most relevant, strongest-kind document."""
-    best_doc = max(pool, key=lambda c: c.document_weight).document.id
-    own = [c for c in pool if c.document.id == best_doc]
-    conclusions = [c for c in own if c.role == "conclusion"]
-    return max(conclusions or own, key=lambda c: c.score)
+def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
+                      cited: list[str]) -> list[str]:
+    """Say so when the cited sources never mention a key concept of the question."""
+    if not relevance.weights:
+        return []
+    mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+    median = sorted(relevance.weights.values())[(len(relevance.weights) - 1) // 2]
+    words = concept_words(analysis.text)
+    missing = [words.get(c, c) for c, w in relevance.weights.items()
+               if w >= median and c not in mentioned]
+    if not missing:
+        return []
+    named = " or ".join(f'"{w}"' for w in missing)
+    return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

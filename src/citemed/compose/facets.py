@@ -26,14 +26,14 @@ FACET_TITLES = {
 # First match wins, so the specific facets (pitfalls, limitations) are tried before the broad.
 _FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|do not use|caution|adverse (?:event|effect|reaction)|toxicit|interact(?:ion|s) with|harm)", re.I)),
-    ("limitations", re.compile(r"\b(limitation|limited (?:evidence|data)|further (?:research|studies|stud)|larger (?:studies|trials)|small sample|remains? (?:unclear|unknown|controversial)|insufficient evidence|more research|needs? to be (?:confirmed|validated)|warrant)", re.I)),
-    ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|receptor|enzyme|pathophysiolog|pathogenes|signal(?:l)?ing|express(?:ion|ed)|gene|protein|hormone level|estrogen (?:level|depriv)|metaboli)", re.I)),
-    ("prevalence", re.compile(r"\b(prevalen|incidence|frequen|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
+    ("limitations", re.compile(r"\b(limitation|limited (?:evidence|data)|further (?:research|studies|stud)|larger (?:studies|trials)|small sample|remains? (?:unclear|unknown|controversial)|not well (?:studied|understood|established)|poorly understood|insufficient evidence|more research|needs? to be (?:confirmed|validated)|warrant)", re.I)),
+    ("prevention", re.compile(r"\b(prevent|prophyla|reduces? the (?:incidence|likelihood|risk)|lower(?:s|ed)? the risk|monitor|follow-up|surveillance|vaccin|screening)", re.I)),
+    ("treatment", re.compile(r"\b(treat|therap|dose|dosage|mg\b|medication|surger|intervention|exercise|management|efficac|first-line|randomi[sz]ed to|placebo|administ|should be offered|comedication|supplement)", re.I)),
     ("diagnosis", re.compile(r"\b(diagnos|sensitivity|specificity|accuracy|biomarker|imaging|detect|positive predictive|ROC|area under)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|dose|dosage|mg\b|drug|medication|surger|intervention|exercise|management|efficac|first-line|randomi[sz]ed to|placebo|administ)", re.I)),
-    ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|risk of|adherence|discontinu|compliance|quality of life|associated with (?:an? )?(?:increased|higher|lower|reduced))", re.I)),
-    ("prevention", re.compile(r"\b(prevent|monitor|follow-up|surveillance|vaccin|prophyla|screening)", re.I)),
-    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I)),
+    ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I)),
+    ("prevalence", re.compile(r"\b(prevalen|incidence|frequen|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
+    ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I)),
+    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain|risk of|associated with)", re.I)),
 ]
 
 
@@ -106,6 +106,7 @@ def sentence_role(section_label: str, text: str) -> str:
     return "background" if by_section == "background" else "statement"
 
 
-# How much a role is worth as a finding: conclusions first, methods and aims never.
-ROLE_WEIGHT = {"conclusion": 1.0, "result": 0.85, "statement": 0.7, "background": 0.45,
+# How much a role is worth as a finding: conclusions first; aims, methods and background
+# context (what was already known before the study) are never shown as findings.
+ROLE_WEIGHT = {"conclusion": 1.0, "result": 0.85, "statement": 0.7, "background": 0.0,
                "method": 0.0, "aim": 0.0}

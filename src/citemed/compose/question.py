@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from citemed.model import QuestionType
 from citemed.text import raw_tokens, tokenize
 
-_YESNO_START = re.compile(
-    r"^\s*(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might|"
-    r"must|shall)\b",
-    re.I,
-)
+_AUX = (r"(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might|"
+        r"must|shall)")
+_YESNO_START = re.compile(rf"^\s*{_AUX}\b", re.I)
+# Title-style questions put the yes/no clause after a colon or dash: "X: is Y the key?"
+_YESNO_CLAUSE = re.compile(rf"(?:[.:;,?]|\s-+|-{{2}}|\u2013|\u2014)\s*(?:and |but |so |or )?{_AUX}\b",
+                           re.I)
+_WH_START = re.compile(r"^\s*(what|which|how|why|when|where|who|whom|whose|list|name|describe)\b",
+                       re.I)
 
 # Topic cues, checked in this order: the first that matches names the clinical intent.
 _TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
@@ -38,7 +41,8 @@ _GENERIC = frozenset(tokenize(
     "clinical difference different significant significantly induced related first second "
     "third line option options best recommended recommendation management manage therapy "
     "therapies drug drugs medication medications dose doses approach approaches strategy "
-    "strategies available current currently main major usual standard"
+    "strategies available current currently main major usual standard involved involvement "
+    "involve contribute contributes implicated"
 ))
 
 
@@ -65,7 +69,9 @@ def question_type(question: str) -> QuestionType:
 def analyze_question(question: str) -> QuestionAnalysis:
     topic = _topic(question)
     qtype: QuestionType
-    if _YESNO_START.match(question):
+    # A claim put as a question ("Aripiprazole: a new risk factor for gambling?") is yes/no too.
+    if _YESNO_START.match(question) or (not _WH_START.match(question) and (
+            _YESNO_CLAUSE.search(question) or question.rstrip().endswith("?"))):
         qtype = "yesno"
     elif topic != "other":
         qtype = topic
@@ -90,6 +96,16 @@ def concept_tokens(text: str) -> list[str]:
     """Stemmed tokens in order, hyphenated compounds as their parts ("AI-induced" -> ai, induc)."""
     words = [part for token in raw_tokens(text) for part in token.split("-") if part]
     return tokenize(" ".join(words))
+
+
+def concept_words(question: str) -> dict[str, str]:
+    """Stemmed concept -> the question's own word for it (for messages to the reader)."""
+    words: dict[str, str] = {}
+    for token in raw_tokens(question):
+        for part in token.split("-"):
+            for stem in tokenize(part):
+                words.setdefault(stem, part)
+    return words
 
 
 def _concepts(question: str) -> tuple[str, ...]:

@@ -105,6 +105,7 @@ class Relevance:
             for c in analysis.concepts
         }
         self.total = sum(self.weights.values()) or 1.0
+        self.concepts = frozenset(analysis.concepts)
         self.focus = max(self.weights, key=self.weights.get) if self.weights else ""  # type: ignore[arg-type]
         self.doc_tokens = {h.document.id: toks for h, toks in zip(hits, docs_tokens, strict=True)}
 
@@ -140,19 +141,19 @@ def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
 # A document must reach this relevance to be used at all, and the page's best document this
 # much for the page not to abstain. Set by reading answers to PubMedQA train_dev questions.
 MIN_DOCUMENT_RELEVANCE = 0.35
-MIN_SENTENCE_RELEVANCE = 0.2
+MIN_OTHER_SENTENCE_RELEVANCE = 0.5
 # Share of the concept weight that makes up for a missing focus concept.
-FOCUS_WAIVER = 0.67
+FOCUS_WAIVER = 0.75
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
                *, max_documents: int) -> list[Candidate]:
     """Scored, filtered candidates from the relevant documents, best first."""
     out: list[Candidate] = []
-    for hit in hits[:max_documents]:
-        doc_rel = relevance.document(hit)
-        if doc_rel < MIN_DOCUMENT_RELEVANCE:
-            continue
+    scored = [(hit, relevance.document(hit)) for hit in hits[:max_documents]]
+    scored = [(hit, rel) for hit, rel in scored if rel >= MIN_DOCUMENT_RELEVANCE]
+    lead_id = max(scored, key=lambda hr: hr[1])[0].document.id if scored else ""
+    for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
         for sid, section, sentence in hit.document.iter_sentences():
             if is_fragment(sentence.text, hit.document.title):
@@ -164,11 +165,15 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             text = trim(sentence.text)
             tokens = frozenset(concept_tokens(text))
             sent_rel = relevance.share(tokens)
-            # A finding that names none of the question's concepts is on-topic only inside a
-            # document squarely about the question (its results speak of "the symptoms").
-            if sent_rel < MIN_SENTENCE_RELEVANCE and doc_rel < 2 * MIN_DOCUMENT_RELEVANCE:
+            # Inside the document most squarely about the question, a finding may speak of "the
+            # symptoms" without naming the question's concepts; elsewhere it must name most.
+            if hit.document.id != lead_id and (
+                    sent_rel < MIN_OTHER_SENTENCE_RELEVANCE
+                    or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))):
                 continue
-            score = doc_rel * kind_weight * role_weight * (0.5 + sent_rel)
+            # Squared, so a sentence naming only part of the question ranks well below one
+            # naming all of it.
+            score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
             if role == "conclusion":
                 score *= 1.0 + sent_rel  # a relevant conclusion is what a reader wants first
             out.append(Candidate(
