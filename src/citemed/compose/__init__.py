@@ -53,7 +53,7 @@ DISCLAIMERS: dict[str, str] = {
 }
 
 # Bullets scoring below this share of the best candidate are padding, not evidence.
-MIN_SCORE_SHARE = 0.3
+MIN_SCORE_SHARE = 0.25
 MAX_BULLETS = 14
 MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
@@ -88,9 +88,7 @@ def compose(
     if not pool:
         return _abstain(analysis, audience)
 
-    # The lead statement: candidate scores already weigh document relevance, evidence kind and
-    # role (a relevant conclusion counts most), so the best candidate is the best evidence.
-    lead = pool[0]
+    lead = max(pool, key=_lead_score)
     verdict = summary = None
     scores: dict[str, float] = {}
     if analysis.is_yesno:
@@ -143,6 +141,12 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
         return []
     named = " or ".join(f'"{w}"' for w in missing)
     return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
+
+
+def _lead_score(cand: Candidate) -> float:
+    """Scores already weigh document relevance, evidence kind and role; for the lead statement
+    a conclusion that names the question's concepts counts extra: it is what a reader wants."""
+    return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

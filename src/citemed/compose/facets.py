@@ -58,7 +58,7 @@ _AIM = re.compile(
     r"(?:study|trial|review|analysis|paper|work|report|article)\s+(?:aims?|aimed|was designed|"
     r"sought|seeks|investigat|examin|evaluat|assess|explor|describ|review|compar|determin|"
     r"focus|present)|^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|"
-    r"explored|hypothesi[sz]ed|studied|reviewed|describe|present|report (?:a|the) case)|"
+    r"explored|hypothesi[sz]ed|describe|present|report (?:a|the) case)|"
     r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b",
     re.I,
 )

@@ -33,7 +33,6 @@ _LEAD_TRIM = re.compile(
     r"as a result|in particular|specifically|collectively|together|altogether)\s*,\s*)+",
     re.I,
 )
-_TRAILING_REFS = re.compile(r"\s*(?:\[\d+(?:[,\u2013-]\s*\d+)*\]|\(\s*\d+(?:[,\u2013-]\s*\d+)*\s*\))\s*(?=[.]?$)")
 _ENDS_LIKE_SENTENCE = re.compile(r"[.!)\]\"'%\u201d]$|\d$")
 _HAS_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
 MIN_WORDS = 6
@@ -62,12 +61,14 @@ class Candidate:
 
 
 def trim(text: str) -> str:
-    """The bullet-worthy span of a sentence: labels, connectives and reference marks dropped."""
+    """The bullet-worthy span of a sentence: leading labels and connectives dropped.
+
+    Only a prefix is cut, so the span stays a contiguous substring of the source sentence.
+    """
     span = text.strip()
     match = _LEAD_TRIM.match(span)
     if match and match.end() < len(span):
         span = span[match.end():]
-    span = _TRAILING_REFS.sub("", span)
     return span.strip()
 
 
@@ -174,8 +175,6 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             # Squared, so a sentence naming only part of the question ranks well below one
             # naming all of it.
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
-            if role == "conclusion":
-                score *= 1.0 + sent_rel  # a relevant conclusion is what a reader wants first
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
