@@ -58,6 +58,7 @@ class Engine:
             question, hits, audience=audience,
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
+            idf=self.library.lexical.idf,
         )
         answer.generation.library_version = self.library.version
         answer.generation.engine_version = __version__

@@ -225,6 +225,8 @@ class EvidenceSummary(BaseModel):
 class DirectAnswer(BaseModel):
     text: str
     verdict: Verdict | None = None
+    # Pooled stance probabilities (yes / no / maybe) behind the verdict; empty otherwise.
+    verdict_scores: dict[str, float] = Field(default_factory=dict)
     citations: list[int] = Field(default_factory=list)
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)
