@@ -49,10 +49,12 @@ _RELATION = {
     "increase", "increases", "improve", "improves", "affect", "affects", "lead", "leads",
     "better", "worse", "useful", "recommended", "indicated", "used", "use", "take", "taking",
     "risk", "common", "good", "bad", "needed", "necessary", "true", "predict", "predicts",
+    "lower", "lowers", "raise", "raises", "decrease", "decreases", "worsen", "worsens",
+    "benefit", "benefits", "change", "changes", "influence", "influences", "impact",
 }
 _ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:usual |recommended |right )?(?:dose|dosage|dosing)\b|\bhow much\b"),
-     "What is the recommended dose of {focus}{pop}?"),
+     "What is the dose of {focus}{pop}?"),
     (re.compile(r"\bside[- ]effects?\b|\badverse (?:effects?|events?)\b"),
      "What are the side effects of {focus}{pop}?"),
     (re.compile(r"\binteractions?\b"), "What are the drug interactions of {focus}{pop}?"),
@@ -128,11 +130,12 @@ def noun_chunks(question: str) -> list[str]:
 
 
 def focus_of(question: str) -> str:
-    """The topic a follow-up refers back to: the chunk naming a drug, else the first chunk."""
+    """The topic a follow-up refers back to: the drug named, else the first noun chunk."""
     chunks = noun_chunks(question)
     for chunk in chunks:
-        if _DRUG.search(chunk):
-            return chunk
+        drug = _DRUG.search(chunk)
+        if drug:
+            return drug.group(0)
     return chunks[0] if chunks else ""
 
 
@@ -183,7 +186,9 @@ def resolve_followup(question: str, context: Sequence[Turn] | None) -> str:
     if short and refers_back:
         for pattern, template in _ASPECTS:
             if pattern.search(tail.lower()) and not _own_content(_PRONOUN.sub(" ", tail)):
-                pop = population_of(tail) or population_of(previous)
+                # Only a population the follow-up names itself: carrying the earlier one into
+                # "the dose" narrows the search to pages that mention both, often none.
+                pop = population_of(tail)
                 return template.format(focus=focus, pop=f" {pop}" if pop else "")
     if what_about and _own_content(tail):
         # "what about tamoxifen?" asks the same thing about another topic.

@@ -87,6 +87,20 @@ def _summary(document) -> dict:
             "pmid": document.pmid, "doi": document.doi, "url": document.url}
 
 
+class Health(BaseModel):
+    status: str
+    library_version: str
+    documents: int
+
+
+@router.get("/health", response_model=Health)
+def health(request: Request) -> Health:
+    """Liveness plus the library version answers are computed from."""
+    service = _service(request)
+    return Health(status="ok", library_version=service.library_version,
+                  documents=service.document_count())
+
+
 @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
 def ask(request: Request, body: AskRequest) -> Answer:
     """Answer one question (no conversation context)."""

@@ -81,6 +81,10 @@ class AnswerService:
         with self._engine_lock:
             return self.engine.search(query, k=k, audience=audience)
 
+    def document_count(self) -> int:
+        with self._engine_lock:
+            return len(self.engine.library.store)
+
     def document(self, doc_id: str) -> Document:
         with self._engine_lock:
             return self.engine.library.document(doc_id)
