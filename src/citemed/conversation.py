@@ -102,7 +102,7 @@ _DRUG = re.compile(
     r"|\b(?:aspirin|acetaminophen|paracetamol|insulin|warfarin|tamoxifen|metformin|digoxin|"
     r"lithium|morphine|codeine|tramadol|levothyroxine|prednisone|methotrexate|allopurinol|"
     r"colchicine|duloxetine|gabapentin|pregabalin|amoxicillin|doxycycline|vitamin [a-z0-9]+|"
-    r"calcium|iron|folic acid|melatonin|estrogen|testosterone|progesterone|botox)\b",
+    r"calcium|iron|folic acid|melatonin|botox)\b",
     re.I,
 )
 
