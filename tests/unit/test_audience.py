@@ -68,7 +68,7 @@ def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
     assert "myalgia" in clinician.direct_answer.text
     assert "muscle pain" in patient.direct_answer.text
     assert {(s.original, s.replacement) for s in patient.direct_answer.substitutions} == {
-        ("myalgia", "muscle pain")}
+        ("associated with", "linked to"), ("myalgia", "muscle pain")}
     # Quotes are the source sentences, byte for byte; sentence ids are kept.
     for ref in patient.references:
         document = library.document(ref.document_id)
@@ -94,3 +94,34 @@ def test_engine_adds_urgent_notice_for_patients_only(library):
     question = "I have chest pain after taking anastrozole, is it joint pain?"
     assert URGENT_NOTICE in engine.ask(question, audience="patient").notices
     assert URGENT_NOTICE not in engine.ask(question, audience="clinician").notices
+
+
+def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbreviations():
+    rewriter = Rewriter({})
+    text, subs = rewriter.rewrite("Enteroscopy (DBE) is safe; it is widely used, however, "
+                                  "data are limited.")
+    assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
+    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, and DBE finds lesions.")
+    assert kept == "Enteroscopy (DBE) is safe, and DBE finds lesions."
+
+
+def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_for_patients(
+        library):
+    library.ingest_documents(web_documents(), source_name="fixture")
+    library.refresh_indexes()
+    engine = Engine(library.settings, library=library)
+    question = "Does exercise help joint pain and muscle pain from aromatase inhibitors?"
+
+    def first_kinds(answer):
+        kinds = {r.number: r.kind for r in answer.references}
+        return [[kinds[b.citations[0]] for b in s.bullets] for s in answer.sections]
+
+    clinician = first_kinds(engine.ask(question, audience="clinician"))
+    assert ["randomized_trial", "consumer", "consumer", "consumer"] in clinician
+    patient = engine.ask(question, audience="patient")
+    assert ["consumer", "consumer", "consumer"] in first_kinds(patient)
+    numbers = [n for b in [patient.direct_answer, *patient.all_bullets()] for n in b.citations]
+    assert numbers[0] == 1
+    assert sorted({r.number for r in patient.references}) == sorted(set(numbers))

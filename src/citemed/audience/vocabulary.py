@@ -60,6 +60,15 @@ CURATED: dict[str, str] = {
     "discontinuation": "stopping", "discontinued": "stopped", "adherence": "sticking with treatment",
     "utilize": "use", "utilization": "use", "approximately": "about", "subsequently": "later",
     "individuals": "people", "participants": "people in the study", "subjects": "people",
+    # Academic wording that lifts the grade without carrying meaning a lay reader needs.
+    "demonstrated": "showed", "demonstrate": "show", "demonstrates": "shows",
+    "associated with": "linked to", "investigate": "study", "investigated": "studied",
+    "evaluate": "check", "evaluated": "checked", "assess": "check", "assessed": "checked",
+    "therapeutic": "treatment", "physician": "doctor", "physicians": "doctors",
+    "additionally": "also", "numerous": "many", "sufficient": "enough", "prior to": "before",
+    "in order to": "to", "observed": "seen", "elevated": "raised", "diminished": "lowered",
+    "symptomatic": "with symptoms", "dysfunction": "problems", "hospitalization": "hospital stay",
+    "hospitalisation": "hospital stay", "intervention": "treatment", "interventions": "treatments",
 }
 
 # A single technical word: Greek/Latin medical suffixes are what consumer writers gloss.
