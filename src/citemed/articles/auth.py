@@ -134,7 +134,7 @@ class Accounts:
             if not verified:
                 if user is not None:
                     user.failed_logins += 1
-                    over = user.failed_logins - FREE_FAILURES
+                    over = user.failed_logins - FREE_FAILURES - 1
                     if over >= 0:
                         user.locked_until = now + min(BACKOFF_START * (2 ** over), BACKOFF_MAX)
                 # Commit the counter, then report failure.
