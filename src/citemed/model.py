@@ -194,6 +194,10 @@ class Bullet(BaseModel):
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)
     children: list[Bullet] = Field(default_factory=list)
+    # Set by the article workflow when a person rewords the bullet ("Dr X (reviewer)"), so the
+    # page can show that the wording is no longer the extracted source text.
+    edited_by: str = ""
+    note: str = ""  # a reviewer's or editor's note shown under the bullet
 
 
 class AnswerSection(BaseModel):
