@@ -194,6 +194,10 @@ class Bullet(BaseModel):
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)
     children: list[Bullet] = Field(default_factory=list)
+    # Set by the article workflow when a person rewords the bullet ("Dr X (reviewer)"), so the
+    # page can show that the wording is no longer the extracted source text.
+    edited_by: str = ""
+    note: str = ""  # a reviewer's or editor's note shown under the bullet
 
 
 class AnswerSection(BaseModel):
@@ -225,6 +229,8 @@ class EvidenceSummary(BaseModel):
 class DirectAnswer(BaseModel):
     text: str
     verdict: Verdict | None = None
+    # Pooled stance probabilities (yes / no / maybe) behind the verdict; empty otherwise.
+    verdict_scores: dict[str, float] = Field(default_factory=dict)
     citations: list[int] = Field(default_factory=list)
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)
