@@ -17,7 +17,7 @@ from citemed.errors import SourceError
 from citemed.model import Document, Kind, Section
 from citemed.sources.base import ReadItem, make_section
 from citemed.sources.kinds import kind_from_text
-from citemed.sources.xmlsafe import parse_document, sniff, text_of
+from citemed.sources.xmlsafe import count_tag, parse_document, sniff, text_of
 
 ARTICLE_TYPES: dict[str, Kind] = {
     "review-article": Kind.REVIEW,
@@ -41,7 +41,7 @@ class JATSReader:
                                         in head or b"article-type=" in head)
 
     def estimate(self, path: Path) -> int:
-        return 1
+        return count_tag(path, b"article")
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         tree = parse_document(path)
