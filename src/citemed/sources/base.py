@@ -50,9 +50,13 @@ def estimate_records(reader: Reader, path: Path) -> int | None:
         return None
 
 
-def make_section(label: str, text: str, *, max_chars: int = 200_000, warn=None) -> Section:
-    """A section with its sentences split; oversized text is truncated with a warning."""
-    if len(text) > max_chars:
+def make_section(label: str, text: str, *, max_chars: int | None = None, warn=None) -> Section:
+    """A section with its sentences split.
+
+    The store truncates oversized sections (with a warning in the ingest report), so readers
+    need no limit; `max_chars` is for callers that want one earlier.
+    """
+    if max_chars is not None and len(text) > max_chars:
         if warn is not None:
             warn(f"section {label!r} truncated from {len(text)} to {max_chars} characters")
         text = text[:max_chars]

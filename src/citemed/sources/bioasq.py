@@ -65,7 +65,10 @@ class BioASQReader:
                             known[offset] = text
         for pmid in sorted(set(titles) | set(partial_titles) | set(snippets), key=int):
             parts = _dedupe([t for _, t in sorted(snippets.get(pmid, {}).items())])
-            title = titles.get(pmid) or partial_titles.get(pmid, "")
+            title = titles.get(pmid, "")
+            if not title and pmid in partial_titles:
+                # A snippet from inside the title: mark the missing start rather than hide it.
+                title = f"\u2026 {partial_titles[pmid]}"
             if not parts and not title:
                 continue
             body = "\n\n".join(parts)  # snippets are separate passages: hard breaks
@@ -81,7 +84,7 @@ class BioASQReader:
                 pmid=pmid,
                 url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
                 sections=sections,
-                extra={"title_known": bool(title)},
+                extra={"title_known": pmid in titles},
             )
 
 
