@@ -101,12 +101,19 @@ def article_document(article: etree._Element, *, fallback_id: str) -> Document:
 
 
 def _sections(container: etree._Element, *, prefix: str, default: str) -> list[Section]:
-    """The container's own paragraphs, then each <sec> in order, labelled by heading path."""
+    """The container's own paragraphs and lists, then each <sec>, labelled by heading path."""
     out: list[Section] = []
-    paragraphs = [text_of(p) for p in container if p.tag == "p"]
-    paragraphs = [p for p in paragraphs if p]
-    if paragraphs:
-        out.append(make_section(prefix or default, "\n\n".join(paragraphs)))
+    blocks: list[str] = []
+    for child in container:
+        if child.tag == "p":
+            blocks.append(text_of(child))
+        elif child.tag == "list":
+            # One bullet line per item: the splitter never merges two items into a sentence.
+            items = [text_of(item) for item in child.iterfind("list-item")]
+            blocks.append("\n".join(f"- {item}" for item in items if item))
+    blocks = [block for block in blocks if block]
+    if blocks:
+        out.append(make_section(prefix or default, "\n\n".join(blocks)))
     for sec in container:
         if sec.tag != "sec":
             continue
