@@ -39,6 +39,50 @@ class Reader(Protocol):
         ...
 
 
+class FileOrFolderReader:
+    """A reader of single files that also takes a folder of them, read in name order.
+
+    NLM ships PubMed as ~1,200 baseline files in one folder, PMC bulk packages as folders of
+    articles. Subclasses implement the `*_file` methods. In a folder, a file with the right
+    suffix that the reader does not recognise is reported, not silently skipped.
+    """
+
+    name = ""
+    suffixes: tuple[str, ...] = ()
+
+    def detect_file(self, path: Path) -> bool:
+        raise NotImplementedError
+
+    def estimate_file(self, path: Path) -> int:
+        raise NotImplementedError
+
+    def read_file(self, path: Path) -> Iterator[ReadItem]:
+        raise NotImplementedError
+
+    def files(self, path: Path) -> list[Path]:
+        if not path.is_dir():
+            return [path]
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(self.suffixes))
+
+    def detect(self, path: Path) -> bool:
+        if path.is_dir():
+            return any(self.detect_file(file) for file in self.files(path)[:1])
+        return path.name.endswith(self.suffixes) and self.detect_file(path)
+
+    def estimate(self, path: Path) -> int:
+        """Exact for one file; for a folder, the first file's count times the file count."""
+        files = self.files(path)
+        return self.estimate_file(files[0]) * len(files) if files else 0
+
+    def read(self, path: Path) -> Iterator[ReadItem]:
+        for file in self.files(path):
+            if path.is_dir() and not self.detect_file(file):
+                yield SourceError(str(file), f"not {self.name} input; ingest it on its own or "
+                                  "with --format")
+                continue
+            yield from self.read_file(file)
+
+
 def estimate_records(reader: Reader, path: Path) -> int | None:
     """The reader's cheap record count for `path`, or None when it offers none."""
     estimate = getattr(reader, "estimate", None)

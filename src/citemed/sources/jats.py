@@ -15,7 +15,7 @@ from lxml import etree
 
 from citemed.errors import SourceError
 from citemed.model import Document, Kind, Section
-from citemed.sources.base import ReadItem, make_section
+from citemed.sources.base import FileOrFolderReader, ReadItem, make_section
 from citemed.sources.kinds import kind_from_text
 from citemed.sources.xmlsafe import count_tag, parse_document, sniff, text_of
 
@@ -30,20 +30,19 @@ _SKIP = {"fig", "table-wrap", "disp-formula", "supplementary-material", "ref-lis
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
-class JATSReader:
+class JATSReader(FileOrFolderReader):
     name = "jats"
+    suffixes = (".xml", ".nxml", ".xml.gz")
 
-    def detect(self, path: Path) -> bool:
-        if not path.name.endswith((".xml", ".nxml", ".xml.gz")):
-            return False
+    def detect_file(self, path: Path) -> bool:
         head = sniff(path)
         return b"<article" in head and (b"JATS" in head or b"<front" in head or b"pmc-articleset"
                                         in head or b"article-type=" in head)
 
-    def estimate(self, path: Path) -> int:
+    def estimate_file(self, path: Path) -> int:
         return count_tag(path, b"article")
 
-    def read(self, path: Path) -> Iterator[ReadItem]:
+    def read_file(self, path: Path) -> Iterator[ReadItem]:
         tree = parse_document(path)
         if isinstance(tree, SourceError):
             yield tree
