@@ -39,6 +39,19 @@ class Reader(Protocol):
         ...
 
 
+# Suffixes of files some reader could take: a folder is read whole by one reader only when all
+# such files in it are that reader's kind (licence and readme .txt files do not count).
+INPUT_SUFFIXES = (".json", ".jsonl", ".xml", ".gz", ".nxml", ".html", ".htm", ".pdf", ".md",
+                  ".markdown")
+
+
+def folder_holds_only(folder: Path, suffixes: tuple[str, ...]) -> bool:
+    """True when the folder has input files and every one of them ends with `suffixes`."""
+    inputs = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+              and p.name.lower().endswith(INPUT_SUFFIXES)]
+    return bool(inputs) and all(p.name.lower().endswith(suffixes) for p in inputs)
+
+
 class FileOrFolderReader:
     """A reader of single files that also takes a folder of them, read in name order.
 
@@ -66,7 +79,7 @@ class FileOrFolderReader:
 
     def detect(self, path: Path) -> bool:
         if path.is_dir():
-            return any(self.detect_file(file) for file in self.files(path)[:1])
+            return folder_holds_only(path, self.suffixes) and self.detect_file(self.files(path)[0])
         return path.name.endswith(self.suffixes) and self.detect_file(path)
 
     def estimate(self, path: Path) -> int:

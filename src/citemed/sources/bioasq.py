@@ -13,7 +13,7 @@ from pathlib import Path
 
 from citemed.errors import SourceError
 from citemed.model import Document
-from citemed.sources.base import ReadItem, make_section
+from citemed.sources.base import ReadItem, folder_holds_only, make_section
 from citemed.sources.kinds import kind_from_text
 
 _PMID = re.compile(r"(\d+)\s*$")
@@ -24,7 +24,7 @@ class BioASQReader:
 
     def detect(self, path: Path) -> bool:
         if path.is_dir():
-            return any(path.rglob("*_golden.json"))
+            return folder_holds_only(path, ("_golden.json",))
         return path.name.endswith("_golden.json")
 
     def read(self, path: Path) -> Iterator[ReadItem]:
