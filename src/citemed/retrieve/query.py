@@ -13,11 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from citemed.retrieve.abbreviations import normalize_short
 from citemed.text import raw_tokens, tokenize
 
 ABBREVIATION_WEIGHT = 0.5
 SPELLING_WEIGHT = 1.0  # the same word spelled differently
+
+# A question word is read as an abbreviation only when written like one ("AIMSS", "NSAIDs",
+# "mTOR"): lower-case "aims" or "cat" are ordinary words.
+_ABBREVIATION_LIKE = re.compile(r"\b[A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*\b")
 
 # British -> American rewrites, applied to one word; tried in order, all that apply.
 _SPELLING_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -75,11 +78,15 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
         for variant in spelling_variants(word):
             for stem in tokenize(variant):
                 _expand(query, stem, root, SPELLING_WEIGHT, vocab, originals)
-        long_terms = (abbreviations or {}).get(normalize_short(word), [])
+    for match in _ABBREVIATION_LIKE.finditer(text):
+        stems = tokenize(match.group(0))
+        long_terms = (abbreviations or {}).get(match.group(0).lower(), [])
+        if not stems or not long_terms:
+            continue
         for long_term in long_terms:
             # The long form shares one term's weight, so a spelled-out match counts like one
             # matched term, not like several.
-            _expand(query, long_term, root, ABBREVIATION_WEIGHT / len(long_terms), vocab,
+            _expand(query, long_term, stems[0], ABBREVIATION_WEIGHT / len(long_terms), vocab,
                     originals)
     return query
 
