@@ -113,3 +113,13 @@ def test_priors_order_equally_matching_documents_and_switch_off(tmp_path):
     # Without priors the tie stays a tie: the order is the index order, not the prior order.
     assert ids["off"]["clinician"] == ids["off"]["patient"]
     assert ids["off"]["clinician"] != clinician
+
+
+def test_a_hyphenated_question_word_is_covered_by_its_parts(library):
+    # The fixture says "aromatase inhibitor arthralgia", never "inhibitor-related".
+    hit = next(h for h in search(library, "inhibitor-related arthralgia", k=4)
+               if h.document.id == "fixture:ai-joint")
+    assert hit.signals["coverage"] < 1.0  # "related" is missing
+    full = next(h for h in search(library, "aromatase-inhibitor arthralgia", k=4)
+                if h.document.id == "fixture:ai-joint")
+    assert full.signals["coverage"] == pytest.approx(1.0)

@@ -49,6 +49,9 @@ class Encoder:
             raise LibraryError(
                 "dense retrieval needs the 'dense' extra: pip install 'citemed[dense]'"
             ) from exc
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         path = str(get_model_path())
         self.torch = torch
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
@@ -87,9 +90,13 @@ class DenseIndex:
     version: str
     model: str = MODEL_NAME
 
+    def __post_init__(self) -> None:
+        # Stored as float16 (half the disk); searched as float32, converted once per load.
+        self._matrix = self.vectors.astype(np.float32)
+
     def scores(self, question: str) -> np.ndarray:
         query = encoder().encode([question], max_tokens=QUERY_MAX_TOKENS)[0]
-        return self.vectors.astype(np.float32) @ query
+        return self._matrix @ query
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

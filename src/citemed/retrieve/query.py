@@ -42,11 +42,19 @@ class Query:
     # Term -> the original term it expands (for coverage: a term counts once, by any variant).
     expansions: dict[str, str] = field(default_factory=dict)
 
-    def groups(self) -> dict[str, list[str]]:
-        """Original term -> itself plus its expansions."""
+    def groups(self, *, compounds: bool = True) -> dict[str, list[str]]:
+        """Original term -> itself plus its expansions.
+
+        `compounds=False` leaves out hyphenated terms ("inhibitor-induc") whose parts are query
+        terms too: the parts carry the meaning, and the rare compound's large idf would
+        otherwise make a document that writes "induced by inhibitors" look like a poor match.
+        """
         out: dict[str, list[str]] = {}
         for term in self.terms:
             root = self.expansions.get(term, term)
+            if not compounds and "-" in root and all(
+                    part in self.terms for part in tokenize(root.replace("-", " "))):
+                continue
             out.setdefault(root, []).append(term)
         return out
 
