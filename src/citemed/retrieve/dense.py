@@ -9,8 +9,9 @@ What is embedded when, and why (measured, see docs/notes/issue-6.md):
 - Static embeddings (model2vec distilled from the same MiniLM) embed ~1,500 documents/s but
   added nothing over BM25 on the tuning sets, so they are not used.
 Building vectors for the whole demo library takes tens of minutes on 2 cores, so the index is
-off by default (Settings.dense / CITEMED_DENSE=1 switches it on). Vectors are reused for
-documents whose content hash is unchanged, so re-ingesting adds only what changed.
+off by default (Settings.dense / CITEMED_DENSE=1 switches it on; it is built by the next ingest
+or index refresh, never inside a search). Vectors are reused for documents whose content hash is
+unchanged, so re-ingesting adds only what changed.
 """
 
 from __future__ import annotations
@@ -161,11 +162,18 @@ def refresh_dense_index(library: Library, *, force: bool = False) -> None:
 
 
 def dense_index(library: Library) -> DenseIndex | None:
-    """The library's current dense index (built on demand), or None when dense is off."""
+    """The library's dense index when it is on and current, else None (lexical search only).
+
+    Search never builds vectors itself (that can take minutes and would stall a web request);
+    ingest, `citemed demo` and `Library.refresh_indexes` do.
+    """
     if not library.settings.dense:
         return None
     folder = library.folder / "index"
     current = _LOADED.get(folder)
     if current is None or current.version != library.version:
-        refresh_dense_index(library)
-    return _LOADED.get(folder)
+        current = DenseIndex.load(folder)
+        if current is None or current.version != library.version:
+            return None
+        _LOADED[folder] = current
+    return current
