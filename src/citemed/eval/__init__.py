@@ -1,1 +1,1 @@
-"""Evaluation commands: retrieval quality against public benchmarks, beside a plain baseline."""
+"""Evaluation commands: retrieval and answer quality against public benchmarks."""

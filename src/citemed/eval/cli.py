@@ -1,4 +1,4 @@
-"""`citemed eval ...`: the evaluation sub-commands (retrieval here; answers join later)."""
+"""`citemed eval ...`: the evaluation sub-commands."""
 
 from __future__ import annotations
 
@@ -58,3 +58,67 @@ def retrieval(
             table.add_row(r.name, r.where, f"{r.documents:,}", str(r.queries), name,
                           f"{ours:.3f}", f"{base:.3f}", f"{ours - base:+.3f}")
     Console(width=120).print(table)
+
+
+@eval_app.command("answers")
+def answers(
+    library: Annotated[Path | None, typer.Option(
+        "--library", "-l", help="Ask every set of this library instead of per-set libraries."
+    )] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N questions per set.")] = None,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (repeatable); default all.")
+    ] = None,
+    with_conclusions: Annotated[bool, typer.Option(
+        "--with-conclusions", help="Also run PubMedQA with conclusions in the library.")
+    ] = False,
+) -> None:
+    """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""
+    from citemed.cli import console, fail, make_settings
+    from citemed.eval.answers import SETS, result_dict, run
+    from citemed.library import Library
+
+    settings = make_settings(None, data)
+    try:
+        whole = Library(make_settings(library)) if library is not None else None
+        results = run(settings, sets or SETS, limit=limit, with_conclusions=with_conclusions,
+                      library=whole, progress=lambda msg: console.print(f"[dim]{msg}[/]"))
+    except CiteMedError as error:
+        fail(error)
+        return
+    if as_json:
+        print(json.dumps([result_dict(r) for r in results], indent=2))
+        return
+    table = Table(title="Answer evaluation")
+    for col in ["set", "setting", "questions", "metric", "value", "anchors"]:
+        table.add_column(col)
+    for r in results:
+        for i, (name, value) in enumerate(r.metrics.items()):
+            table.add_row(r.name if i == 0 else "", r.setting if i == 0 else "",
+                          str(r.questions) if i == 0 else "", name,
+                          f"{value:.4f}" if name != "statements" else f"{value:.0f}",
+                          r.anchors if i == 0 else "")
+    console.print(table)
+
+
+@eval_app.command("train-verdict")
+def train_verdict(
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Weights file (default: the packaged stance_weights.json).")] = None,
+    scifact: Annotated[bool, typer.Option(
+        "--scifact", help="Add SciFact train claims (lowered cross-validated accuracy: off).")
+    ] = False,
+) -> None:
+    """Retrain the yes/no stance model on training splits only (PubMedQA train_dev, SciFact train)."""
+    from citemed.cli import console, fail, make_settings
+    from citemed.compose.verdict import WEIGHTS_FILE
+    from citemed.eval.train_verdict import train
+
+    try:
+        train(make_settings(None, data), output=output or WEIGHTS_FILE,
+              use_scifact=scifact, log=lambda m: console.print(m))
+    except CiteMedError as error:
+        fail(error)
