@@ -139,12 +139,13 @@ def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
     return sequence, set(sequence), set(concept_tokens(doc.title))
 
 
-# A document must reach this relevance to be used at all, and the page's best document this
-# much for the page not to abstain. Set by reading answers to PubMedQA train_dev questions.
-MIN_DOCUMENT_RELEVANCE = 0.35
+# A document must reach this relevance to be used at all. This and FOCUS_WAIVER were chosen on
+# 250 SciFact train claims asked of the SciFact corpus (a training split): at 0.2 / 0.5 the page
+# abstained on 4% of them and cited the gold abstract in 80%, against 29% and 62% at 0.35 / 0.75.
+MIN_DOCUMENT_RELEVANCE = 0.2
 MIN_OTHER_SENTENCE_RELEVANCE = 0.5
 # Share of the concept weight that makes up for a missing focus concept.
-FOCUS_WAIVER = 0.75
+FOCUS_WAIVER = 0.5
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
