@@ -235,6 +235,21 @@ def demo(
     console.print(f"Library: {settings.library}. Try: citemed serve --library {settings.library}")
 
 
+@app.command()
+def serve(
+    library: LibraryOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Serve answer pages and the JSON API (/api/v1) over HTTP."""
+    from citemed.web.server import serve as run_server
+
+    try:
+        run_server(make_settings(library), host=host, port=port)
+    except CiteMedError as error:
+        fail(error)
+
+
 def main() -> None:
     try:
         app()
