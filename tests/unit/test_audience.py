@@ -103,8 +103,14 @@ def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbrev
     assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
     assert [(s.original, s.replacement) for s in subs] == [
         ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
-    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, and DBE finds lesions.")
-    assert kept == "Enteroscopy (DBE) is safe, and DBE finds lesions."
+    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, but DBE finds lesions.")
+    assert kept == "Enteroscopy (DBE) is safe, but DBE finds lesions."
+    # Joints inside brackets are not sentence boundaries; group counts are statistics.
+    counts, subs = rewriter.rewrite("Of 117 people (sham = 43; none = 34), most improved.")
+    assert counts == "Of 117 people, most improved."
+    assert [(s.original, s.replacement) for s in subs] == [("(sham = 43; none = 34)", "")]
+    nested, _ = rewriter.rewrite("Scores rose (in both arms; see text) over time.")
+    assert nested == "Scores rose (in both arms; see text) over time."
 
 
 def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_for_patients(

@@ -42,15 +42,23 @@ READING_SWAP_GAIN = 2.0
 # "[OR 2.1]". Only whole bracketed asides are removed, never words of the sentence itself.
 _STATS_ASIDE = re.compile(
     r"\s*[(\[][^()\[\]]*?(?:\bCI\b|\bp\s*[<=>≤]|\b[OHR]R\s*[=:]?\s*\d|\bn\s*=|\bSD\b|\bIQR\b|"
-    r"\bSE\b|±|\bAUC\b|\bkappa\b|\br\s*=)[^()\[\]]*[)\]]",
+    r"\bSE\b|±|\bAUC\b|\bkappa\b|\br\s*=|=\s*\d)[^()\[\]]*[)\]]",
     re.I,
 )
 
 
-# Clause joints where one long sentence reads better as two; the words stay the same.
-_CLAUSE_JOINT = re.compile(r";\s*(\w+)|,\s+((?:however|but|whereas|although)\b)", re.I)
+# Clause joints where one long sentence reads as two whole sentences; the words stay the same.
+# Only ";" and ", however," qualify: "but"/"although" would leave fragments. Joints inside
+# brackets are skipped (see _top_level).
+_CLAUSE_JOINT = re.compile(r";\s*(\w+)|,\s+(however\b)", re.I)
 # "(DBE)": an abbreviation introduced in brackets; dropped when the sentence never uses it again.
 _ABBREVIATION = re.compile(r"\s\(([A-Z][A-Za-z0-9-]{1,9})\)")
+
+
+def _top_level(text: str, position: int) -> bool:
+    """True when `position` is outside any (...) or [...] in `text`."""
+    before = text[:position]
+    return before.count("(") <= before.count(")") and before.count("[") <= before.count("]")
 
 
 class Rewriter:
@@ -89,6 +97,8 @@ class Rewriter:
         text = _ABBREVIATION.sub(strip_abbreviation, text)
 
         def split_clause(match: re.Match[str]) -> str:
+            if not _top_level(match.string, match.start()):
+                return match.group(0)
             word = match.group(1) or match.group(2)
             replacement = ". " + word[0].upper() + word[1:]
             record(match.group(0), replacement)
@@ -140,7 +150,9 @@ def adapt(answer: Answer, audience: Audience, *,
         for notice in urgent_notices(f"{adapted.question} {question}"):
             if notice not in adapted.notices:
                 adapted.notices.insert(0, notice)
-    adapted.reading_grade = flesch_kincaid_grade(adapted.direct_answer.text)
+    # The grade measures an answer; an abstention's fixed message has none worth reporting.
+    adapted.reading_grade = (None if adapted.abstained
+                             else flesch_kincaid_grade(adapted.direct_answer.text))
     return adapted
 
 

@@ -14,11 +14,14 @@ from citemed.web.service import AnswerService
 
 router = APIRouter(include_in_schema=False)
 
+# The README's sample question first, then questions the demo library (PubMedQA train_dev
+# abstracts) answers with citations.
 EXAMPLE_QUESTIONS = [
     "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?",
-    "Does exercise reduce joint pain in women taking aromatase inhibitors?",
+    "Is acupuncture efficacious for treating phonotraumatic vocal pathologies?",
+    "Therapeutic anticoagulation in the trauma patient: is it safe?",
+    "Double balloon enteroscopy: is it efficacious and safe in a community setting?",
     "What are the symptoms of flu?",
-    "What is the first-line treatment for high blood pressure?",
 ]
 AudienceParam = Annotated[Audience, Query()]
 
