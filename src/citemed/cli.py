@@ -19,6 +19,9 @@ app = typer.Typer(help="CiteMed: cited answers to medical questions from your ev
                   no_args_is_help=True, pretty_exceptions_enable=False)
 library_app = typer.Typer(help="Inspect the evidence library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
+from citemed.eval.cli import eval_app  # noqa: E402  (sub-app defined in its own module)
+
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
 

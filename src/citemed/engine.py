@@ -73,6 +73,7 @@ class Engine:
             resolved, hits, audience=audience,
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
+            idf=self.library.lexical.idf,
         )
         answer.question = question
         answer.resolved_question = resolved

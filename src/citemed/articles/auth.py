@@ -1,0 +1,198 @@
+"""Accounts and authentication: argon2 passwords, back-off after failed logins, server-side
+sessions with per-session CSRF tokens, and API tokens stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from citemed.articles.db import Database
+from citemed.articles.models import ApiToken, User, WebSession, utcnow
+from citemed.articles.workflow import Role
+from citemed.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+
+SESSION_HOURS = 12
+FREE_FAILURES = 5  # failed logins allowed before back-off starts
+BACKOFF_START = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=15)
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "cm_"
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+
+class LoginFailed(PermissionDenied):
+    status_code = 401
+
+
+class LockedOut(PermissionDenied):
+    status_code = 429
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local absolute paths: no scheme, no host, no '//' or backslash tricks."""
+    if not target or any(ord(ch) < 32 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return default
+    return target
+
+
+@dataclass
+class LoginResult:
+    user: User
+    session_token: str
+    csrf_token: str
+
+
+class Accounts:
+    def __init__(self, db: Database, hasher: PasswordHasher | None = None) -> None:
+        self.db = db
+        # argon2id with the library's (RFC 9106 low-memory) defaults unless a caller tunes it.
+        self.hasher = hasher or PasswordHasher()
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the username is unknown, so timing does not reveal which
+        usernames exist."""
+        return self.hasher.hash(secrets.token_hex(16))
+
+    # ------------------------------------------------------------------ users
+
+    def add_user(self, username: str, password: str, role: str, *, display_name: str = "",
+                 credentials: str = "", specialty: str = "") -> User:
+        username = username.strip().lower()
+        if not username or not set(username) <= USERNAME_CHARS or len(username) > 80:
+            raise InputError(f"username {username!r}: use 1-80 of a-z 0-9 . _ -")
+        if role not in {r.value for r in Role}:
+            raise InputError(f"role {role!r}: expected one of {', '.join(r.value for r in Role)}")
+        if len(password) < MIN_PASSWORD:
+            raise InputError(f"password: at least {MIN_PASSWORD} characters")
+        if role == Role.REVIEWER and not (display_name and credentials and specialty):
+            raise InputError("a reviewer needs a display name, credentials and a specialty: "
+                             "they are shown on the articles they approve")
+        with self.db.write() as session:
+            if session.scalars(select(User.id).where(User.username == username)).first():
+                raise ConflictError(f"user {username!r} already exists")
+            user = User(username=username, password_hash=self.hasher.hash(password), role=role,
+                        display_name=display_name.strip(), credentials=credentials.strip(),
+                        specialty=specialty.strip())
+            session.add(user)
+        return user
+
+    def users(self) -> list[User]:
+        with self.db.read() as session:
+            return list(session.scalars(select(User).order_by(User.username)))
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        with self.db.write() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFoundError(f"no user {user_id}")
+            user.active = active
+            if not active:
+                session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+    # ------------------------------------------------------------------ login
+
+    def login(self, username: str, password: str, *, old_session: str | None = None) -> LoginResult:
+        """Verify the password and start a brand-new session (any session id the browser
+        already had is discarded, so a planted id can never become a logged-in one)."""
+        username = username.strip().lower()
+        now = utcnow()
+        with self.db.write() as session:
+            if old_session:
+                session.execute(delete(WebSession).where(WebSession.id == token_hash(old_session)))
+            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            if user is not None and user.locked_until is not None and user.locked_until > now:
+                wait = int((user.locked_until - now).total_seconds()) + 1
+                raise LockedOut(f"too many failed logins; try again in {wait} s")
+            try:
+                self.hasher.verify(user.password_hash if user else self._dummy_hash, password)
+                verified = user is not None and user.active
+            except (VerificationError, InvalidHashError):
+                verified = False
+            if not verified:
+                if user is not None:
+                    user.failed_logins += 1
+                    over = user.failed_logins - FREE_FAILURES - 1
+                    if over >= 0:
+                        user.locked_until = now + min(BACKOFF_START * (2 ** over), BACKOFF_MAX)
+                # Commit the counter, then report failure.
+                session.commit()
+                raise LoginFailed("wrong username or password")
+            user.failed_logins = 0
+            user.locked_until = None
+            if self.hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
+            token = secrets.token_urlsafe(32)
+            csrf = secrets.token_urlsafe(32)
+            session.add(WebSession(id=token_hash(token), user_id=user.id, csrf_token=csrf,
+                                   expires_at=now + timedelta(hours=SESSION_HOURS)))
+        return LoginResult(user, token, csrf)
+
+    def session(self, token: str | None) -> WebSession | None:
+        if not token:
+            return None
+        with self.db.read() as session:
+            found = session.get(WebSession, token_hash(token))
+            if found is None or found.expires_at < utcnow() or not found.user.active:
+                return None
+            return found
+
+    def logout(self, token: str | None) -> None:
+        if token:
+            with self.db.write() as session:
+                session.execute(delete(WebSession).where(WebSession.id == token_hash(token)))
+
+    # ------------------------------------------------------------------ API tokens
+
+    def create_token(self, user: User, name: str) -> tuple[ApiToken, str]:
+        """The plain token is returned once; only its hash is stored."""
+        name = name.strip()[:100] or "token"
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.write() as session:
+            token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(plain),
+                             prefix=plain[:10])
+            session.add(token)
+        return token, plain
+
+    def tokens(self, user: User) -> list[ApiToken]:
+        with self.db.read() as session:
+            return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                        .order_by(ApiToken.id)))
+
+    def revoke_token(self, user: User, token_id: int) -> None:
+        with self.db.write() as session:
+            token = session.get(ApiToken, token_id)
+            if token is None or token.user_id != user.id:
+                raise NotFoundError(f"no token {token_id}")
+            token.revoked_at = token.revoked_at or utcnow()
+
+    def user_for_token(self, plain: str) -> User:
+        with self.db.write() as session:
+            token = session.scalars(select(ApiToken).where(
+                ApiToken.token_hash == token_hash(plain))).one_or_none()
+            if token is None or token.revoked_at is not None or not token.user.active:
+                raise LoginFailed("invalid or revoked API token")
+            token.last_used_at = utcnow()
+            return token.user
