@@ -3,7 +3,13 @@ from __future__ import annotations
 from citemed.audience import PATIENT_DISCLAIMER, Rewriter, adapt
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import CRISIS_NOTICE, URGENT_NOTICE, red_flags, urgent_notices
-from citemed.audience.vocabulary import CURATED, best_pairs, library_vocabulary, mine_pairs
+from citemed.audience.vocabulary import (
+    CURATED,
+    best_pairs,
+    build_vocabulary,
+    library_vocabulary,
+    mine_pairs,
+)
 from citemed.engine import Engine
 from citemed.model import (
     Answer,
@@ -51,11 +57,17 @@ def test_red_flags_name_symptoms_and_pick_the_crisis_line_for_suicidal_thoughts(
     assert urgent_notices("my throat is swelling after a bee sting") == [URGENT_NOTICE]
 
 
-def test_lay_pairs_are_mined_from_glosses_in_both_orders():
+def test_lay_pairs_are_mined_from_glosses_and_noise_is_dropped():
     counts = mine_pairs(document.sections[0].text + " " + document.sections[1].text
                         for document in web_documents() if document.id == "webfix:joint-consumer")
-    pairs = best_pairs(counts, min_count=2)
-    assert pairs == {"arthralgia": "joint pain", "myalgia": "muscle pain"}
+    assert best_pairs(counts) == {"arthralgia": "joint pain", "myalgia": "muscle pain"}
+    noisy = mine_pairs([
+        "Tachycardia (with pheochromocytoma) occurs. Polycythemia (polycythemia vera) too.",
+        "Retinoblastoma (metastatic) and retinoblastoma (metastatic) were seen.",
+        "Hyperammonemia (an accumulation of ammonia in the blood) and hyperammonemia (an "
+        "accumulation of ammonia in the blood). Bronchitis (bron-ki-tis) x bronchitis (bron-ki-tis)",
+    ])
+    assert best_pairs(noisy) == {"hyperammonemia": "accumulation of ammonia in the blood"}
 
 
 def test_library_vocabulary_is_cached_per_library_version(library):
@@ -150,3 +162,11 @@ def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_fo
         by_number = {r.number: r for r in adapted.references}
         for bullet in bullets:
             assert by_number[bullet.citations[0]].quotes[0].sentence_id == bullet.sentence_ids[0]
+
+
+def test_condition_names_are_kept_whole():
+    text, subs = Rewriter(build_vocabulary({})).rewrite(
+        "Cystic fibrosis and renal fibrosis differ; aortic stenosis is common.")
+    assert text == "Cystic fibrosis and kidney scarring differ. Aortic stenosis is common."
+    assert ("Cystic fibrosis", "Cystic fibrosis") not in [(s.original, s.replacement)
+                                                         for s in subs]

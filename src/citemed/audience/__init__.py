@@ -11,7 +11,7 @@ import re
 
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
-from citemed.audience.vocabulary import CURATED
+from citemed.audience.vocabulary import build_vocabulary
 from citemed.model import Answer, Audience, Bullet, Kind, Substitution
 from citemed.text import tokenize
 
@@ -109,6 +109,8 @@ class Rewriter:
             def lay(match: re.Match[str]) -> str:
                 term = match.group(1)
                 replacement = self.vocabulary[term.lower()]
+                if replacement == term.lower():
+                    return match.group(0)  # a name kept whole (KEEP_WHOLE)
                 if term[0].isupper() and term[1:2].islower():
                     replacement = replacement[0].upper() + replacement[1:]
                 record(match.group(0), replacement)
@@ -142,7 +144,8 @@ def adapt(answer: Answer, audience: Audience, *,
     adapted.audience = audience
     _order_bullets(adapted, audience)
     if audience == "patient" and not adapted.abstained:
-        _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None else CURATED))
+        _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
+                                       else build_vocabulary({})))
     _renumber_references(adapted)
     if audience == "patient":
         adapted.disclaimer = PATIENT_DISCLAIMER
