@@ -170,3 +170,31 @@ def test_condition_names_are_kept_whole():
     assert text == "Cystic fibrosis and kidney scarring differ. Aortic stenosis is common."
     assert ("Cystic fibrosis", "Cystic fibrosis") not in [(s.original, s.replacement)
                                                          for s in subs]
+
+
+def test_patient_lead_is_a_plainer_consumer_statement_on_the_same_question():
+    def ref(number, kind):
+        return Reference(number=number, document_id=f"doc:{number}", kind=kind,
+                         kind_label=kind.label, title="T", quotes=[Quote(
+                             sentence_id=f"doc:{number}#0.0", section="S", text="x", start=0,
+                             end=1)])
+
+    technical = ("Supervised aerobic exercise interventions significantly ameliorated "
+                 "aromatase inhibitor-associated arthralgia severity in postmenopausal women.")
+    plain_research = "Exercise eased arthralgia pain."
+    plain_consumer = "Exercise can ease arthralgia joint pain."
+    answer = Answer(
+        question="Does exercise ease arthralgia?", resolved_question="Does exercise ease arthralgia?",
+        direct_answer=DirectAnswer(text=technical, citations=[1], sentence_ids=["doc:1#0.0"]),
+        sections=[AnswerSection(facet="treatment", title="Treatment", bullets=[
+            Bullet(text=plain_research, citations=[2], sentence_ids=["doc:2#0.0"]),
+            Bullet(text=plain_consumer, citations=[3], sentence_ids=["doc:3#0.0"])])],
+        references=[ref(1, Kind.RANDOMIZED_TRIAL), ref(2, Kind.OBSERVATIONAL),
+                    ref(3, Kind.CONSUMER)])
+    patient = adapt(answer, "patient", vocabulary={})
+    assert patient.direct_answer.text == plain_consumer
+    assert patient.direct_answer.sentence_ids == ["doc:3#0.0"]
+    moved = [b for b in patient.all_bullets() if b.sentence_ids == ["doc:1#0.0"]]
+    assert moved and moved[0].text == technical
+    assert patient.reading_grade < flesch_kincaid_grade(technical)
+    assert adapt(answer, "clinician").direct_answer.text == technical

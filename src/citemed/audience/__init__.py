@@ -160,13 +160,16 @@ def adapt(answer: Answer, audience: Audience, *,
 
 
 def _plainest_lead(answer: Answer) -> None:
-    """Lead the patient view with the plainest statement that covers the question as well.
+    """Lead the patient view with a consumer-page statement when one covers the question as well.
 
-    Candidates are the direct answer and the top-level bullets (all cited source sentences the
-    composer already judged relevant). One replaces the direct answer only if it shares at least
-    as many question terms and reads at least READING_SWAP_GAIN grades easier; the two swap
-    places, so nothing is lost and every citation stays with its sentence.
+    Candidates are top-level bullets citing a consumer health page (written for lay readers;
+    the composer already judged them relevant). One replaces the direct answer only if it shares
+    at least as many question terms and reads at least READING_SWAP_GAIN grades easier; the two
+    swap places, so nothing is lost and every citation stays with its sentence. Research
+    sentences are not candidates: on PubMedQA train_dev, promoting the plainest of them traded
+    conclusions for single results ("4 of 90 pterygia harboured HPV").
     """
+    consumer = {ref.number for ref in answer.references if ref.kind == Kind.CONSUMER}
     direct = answer.direct_answer
     terms = set(tokenize(answer.resolved_question or answer.question))
     lead_overlap = len(terms & set(tokenize(direct.text)))
@@ -177,6 +180,8 @@ def _plainest_lead(answer: Answer) -> None:
     best_grade = lead_grade - READING_SWAP_GAIN
     for section in answer.sections:
         for bullet in section.bullets:
+            if not consumer.intersection(bullet.citations):
+                continue
             grade = flesch_kincaid_grade(bullet.text)
             if (grade is not None and grade <= best_grade
                     and len(terms & set(tokenize(bullet.text))) >= lead_overlap):
