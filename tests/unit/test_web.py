@@ -142,3 +142,15 @@ def test_api_against_a_real_server(tmp_path):
         assert bad.status_code == 400 and "the limit is 2000" in bad.json()["error"]
         page = httpx.get(f"{base}/ask", params={"q": QUESTION}, timeout=30)
         assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_cross_site_follow_up_posts_are_refused(client):
+    form = {"previous": QUESTION, "q": "what about in men?"}
+    for headers in [{"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}]:
+        response = client.post("/threads", data=form, headers=headers, follow_redirects=False)
+        assert response.status_code == 403
+        assert "cross-site" in response.text
+    same = client.post("/threads", data=form, headers={"origin": "http://testserver",
+                                                       "sec-fetch-site": "same-origin"},
+                       follow_redirects=False)
+    assert same.status_code == 303
