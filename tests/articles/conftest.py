@@ -4,12 +4,15 @@ CITEMED_TEST_POSTGRES_URL is set (CI always sets it), on a fresh PostgreSQL data
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +23,7 @@ from citemed.articles.models import User
 from citemed.articles.service import ArticleService
 from citemed.engine import Engine
 from citemed.library import Library
+from citemed.web.articles import make_router
 
 PASSWORD = "correct horse battery"
 # Real argon2id, with cheaper parameters than production so that a test's five accounts hash in
@@ -107,3 +111,47 @@ def content(engine: Engine) -> Content:
     """A real composed answer, one per audience, from the fixture library."""
     return {audience: engine.ask(QUESTION, audience=audience)
             for audience in ("clinician", "patient")}
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """One person's HTTP client with its own cookie jar, talking to the real ASGI app."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+    def csrf(self, path: str = "/articles", form_action: str = "") -> str:
+        page = self.client.get(path).text
+        if form_action:  # the token of that form, not the logout form's
+            page = page.split(f'action="{form_action}"', 1)[1]
+        match = CSRF_RE.search(page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str, password: str = PASSWORD, next: str = "/articles"):
+        token = self.csrf(f"/login?next={next}", form_action="/login")
+        return self.client.post("/login", data={"username": username, "password": password,
+                                                "csrf_token": token, "next": next})
+
+    def post(self, path: str, data: dict[str, str] | None = None, csrf: bool = True):
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.csrf()
+        return self.client.post(path, data=data)
+
+
+@pytest.fixture
+def app(db: Database, engine: Engine) -> FastAPI:
+    """The articles router mounted in a bare FastAPI app (create_app mounts the same router)."""
+    application = FastAPI()
+    application.include_router(make_router(engine.settings, db=db, engine=engine,
+                                           hasher=FAST_HASHER))
+    return application
+
+
+@pytest.fixture
+def browser(app: FastAPI, team: Team) -> Callable[[], Browser]:
+    """A factory of independent browsers; the team's accounts exist."""
+    return lambda: Browser(app)
