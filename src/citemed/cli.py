@@ -107,6 +107,9 @@ def ingest(
         with _Progress() as progress:
             report = lib.ingest_paths(paths, format=format, progress=progress.task)
         print_report(report)
+        from citemed.articles.cli import report_stale_articles
+
+        report_stale_articles(lib)  # approved articles the new evidence would change
         lib.close()
     except CiteMedError as error:
         fail(error)
@@ -230,6 +233,11 @@ def demo(
         return
     print(to_markdown(answer))
     console.print(f"Library: {settings.library}. Try: citemed serve --library {settings.library}")
+
+
+from citemed.articles.cli import register as register_articles  # noqa: E402
+
+register_articles(app)
 
 
 def main() -> None:
