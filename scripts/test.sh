@@ -3,7 +3,7 @@
 # PostgreSQL when CITEMED_TEST_POSTGRES_URL is set). pytest's "no tests ran" (exit 5) is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/ruff check src tests bench || exit 1
+.venv/bin/ruff check . || exit 1
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 code=$?
 if [ "$code" -eq 5 ]; then

@@ -19,6 +19,9 @@ app = typer.Typer(help="CiteMed: cited answers to medical questions from your ev
                   no_args_is_help=True, pretty_exceptions_enable=False)
 library_app = typer.Typer(help="Inspect the evidence library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
+from citemed.eval.cli import eval_app  # noqa: E402  (sub-app defined in its own module)
+
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
 
@@ -233,6 +236,21 @@ def demo(
         return
     print(to_markdown(answer))
     console.print(f"Library: {settings.library}. Try: citemed serve --library {settings.library}")
+
+
+@app.command()
+def serve(
+    library: LibraryOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Serve answer pages and the JSON API (/api/v1) over HTTP."""
+    from citemed.web.server import serve as run_server
+
+    try:
+        run_server(make_settings(library), host=host, port=port)
+    except CiteMedError as error:
+        fail(error)
 
 
 from citemed.articles.cli import register as register_articles  # noqa: E402

@@ -12,6 +12,10 @@ from citemed.settings import Settings
 DEMO_SOURCES: list[tuple[str, str]] = [
     ("pubmedqa/ori_pqal.json", "pubmedqa"),
     ("bioasq", "bioasq"),
+    ("medquad/medquad_answered.jsonl", "medquad"),
+    ("medicationqa/medicationqa.jsonl", "medicationqa"),
+    ("guidelines_ngc_public_domain/ngc_public_domain_summaries.jsonl", "ngc"),
+    ("scifact/corpus.jsonl", "scifact"),
 ]
 
 

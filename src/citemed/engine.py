@@ -8,10 +8,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from citemed import __version__
+from citemed.audience import adapt
+from citemed.audience.vocabulary import library_vocabulary
 from citemed.compose import compose
+from citemed.conversation import Turn, resolve_followup
 from citemed.errors import InputError
 from citemed.library import Library
 from citemed.model import Answer, Audience, Hit
@@ -38,6 +42,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, library: Library | None = None) -> None:
         self.settings = settings or Settings()
         self.library = library or Library(self.settings)
+        self._lay_vocabulary: tuple[str, dict[str, str]] | None = None
 
     def close(self) -> None:
         self.library.close()
@@ -50,15 +55,29 @@ class Engine:
             sentences_per_hit=self.settings.sentences_per_hit,
         )
 
-    def ask(self, question: str, *, audience: Audience = "clinician") -> Answer:
+    def lay_vocabulary(self) -> dict[str, str]:
+        """Lay vocabulary for patient wording, mined once per library version."""
+        version = self.library.version
+        if self._lay_vocabulary is None or self._lay_vocabulary[0] != version:
+            self._lay_vocabulary = (version, library_vocabulary(self.library))
+        return self._lay_vocabulary[1]
+
+    def ask(self, question: str, *, audience: Audience = "clinician",
+            context: Sequence[Turn] | None = None) -> Answer:
+        """Answer `question`; with `context` (earlier turns) a follow-up is resolved first."""
         started = time.perf_counter()
         question = check_question(question)
-        hits = self.search(question, audience=audience)
+        resolved = resolve_followup(question, context)
+        hits = self.search(resolved, audience=audience)
         answer = compose(
-            question, hits, audience=audience,
+            resolved, hits, audience=audience,
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
+            idf=self.library.lexical.idf,
         )
+        answer.question = question
+        answer.resolved_question = resolved
+        answer = adapt(answer, audience, vocabulary=self.lay_vocabulary())
         answer.generation.library_version = self.library.version
         answer.generation.engine_version = __version__
         answer.generation.settings = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
@@ -88,13 +88,27 @@ class Document:
     extra: dict[str, object] = field(default_factory=dict)
 
     def content_hash(self) -> str:
-        """Hash of everything stored, so a re-ingest of an unchanged record is a no-op."""
-        payload = asdict(self)
-        payload["kind"] = str(self.kind)
-        for section in payload["sections"]:
-            section.pop("sentences", None)
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+        """Hash of everything stored, so a re-ingest of an unchanged record is a no-op.
+
+        Sentence offsets are included, so a change to the sentence splitter reaches stored
+        documents on the next ingest. Fields are fed to the hash one by one (not via
+        dataclasses.asdict, which deep-copies every sentence and dominated ingest time).
+        """
+        digest = hashlib.sha256()
+        head = [self.id, self.collection, str(self.kind), self.title, self.source, self.year,
+                self.pmid, self.doi, self.url, self.terms]
+        digest.update(json.dumps(head, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        for section in self.sections:
+            digest.update(b"\x1e")
+            digest.update(section.label.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x1f")
+            digest.update(section.text.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x1f")
+            digest.update(",".join(f"{t.start}:{t.end}" for t in section.sentences).encode())
+        digest.update(b"\x1d")
+        digest.update(json.dumps(self.extra, sort_keys=True, ensure_ascii=False, default=str)
+                      .encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()[:32]
 
     def sentence_id(self, section_index: int, sentence_index: int) -> str:
         return sentence_id(self.id, section_index, sentence_index)
@@ -215,6 +229,8 @@ class EvidenceSummary(BaseModel):
 class DirectAnswer(BaseModel):
     text: str
     verdict: Verdict | None = None
+    # Pooled stance probabilities (yes / no / maybe) behind the verdict; empty otherwise.
+    verdict_scores: dict[str, float] = Field(default_factory=dict)
     citations: list[int] = Field(default_factory=list)
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)

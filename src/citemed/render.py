@@ -12,12 +12,20 @@ VERDICT_WORDS = {
 }
 
 
+def display(text: str) -> str:
+    """A trimmed span shown as a sentence: first letter upper-cased ("patients..." -> "Patients...").
+
+    Only the display changes; the Answer keeps the exact span so traceability checks still hold.
+    """
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
 def _cites(numbers: list[int]) -> str:
     return f" [{', '.join(str(n) for n in numbers)}]" if numbers else ""
 
 
 def _reference_line(ref: Reference) -> str:
-    parts = [f"{ref.number}. {ref.kind_label}: {ref.title}"]
+    parts = [f"{ref.number}. {ref.kind_label}: {ref.title.rstrip('. ')}"]
     where = ", ".join(p for p in [ref.source, str(ref.year) if ref.year else ""] if p)
     if where:
         parts.append(where)
@@ -30,11 +38,13 @@ def _reference_line(ref: Reference) -> str:
         ids.append(ref.url)
     if ids:
         parts.append(" | ".join(ids))
-    return ". ".join(parts)
+    # A title ending in "?" or "!" needs no extra full stop before the next part.
+    return "".join(p if i == 0 else ("" if parts[i - 1][-1] in "?!" else ".") + " " + p
+                   for i, p in enumerate(parts))
 
 
 def _bullet_lines(bullet: Bullet, depth: int = 0) -> list[str]:
-    lines = [f"{'  ' * depth}- {bullet.text}{_cites(bullet.citations)}"]
+    lines = [f"{'  ' * depth}- {display(bullet.text)}{_cites(bullet.citations)}"]
     for child in bullet.children:
         lines.extend(_bullet_lines(child, depth + 1))
     return lines
@@ -48,7 +58,7 @@ def to_markdown(answer: Answer) -> str:
         lines += [f"> **{notice}**", ""]
     direct = answer.direct_answer
     verdict = f"**{VERDICT_WORDS[direct.verdict]}.** " if direct.verdict else ""
-    lines += [f"{verdict}{direct.text}{_cites(direct.citations)}", ""]
+    lines += [f"{verdict}{display(direct.text)}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:
         s = answer.evidence_summary
         lines += [f"Evidence: {s.supporting} supporting, {s.opposing} opposing, "

@@ -17,10 +17,12 @@ _NO_BREAK_AFTER = {
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 }
 
-# Candidate boundary: end punctuation, optional closing quote/bracket, whitespace.
-_BOUNDARY = re.compile(r"[.!?](?:[\"'\u201d\u2019)\]]*)(?=\s+)")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+# Candidate boundary: end punctuation, optional closing quotes or brackets, whitespace; the
+# group is the first character after the whitespace (absent at the end of a block).
+_BOUNDARY = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+(\S)?)")
 _BULLET_LINE = re.compile(r"\n\s*(?:[-*\u2022]|\d+[.)])\s+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.")
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -28,59 +30,89 @@ def split_sentences(text: str) -> list[Sentence]:
 
     Rules tuned for biomedical prose: no break inside decimals (p<0.05), after common
     abbreviations or single initials, or before a lower-case continuation; blank lines and
-    bullet lines always break (guideline recommendations are often lists).
+    bullet lines always break (guideline recommendations are often lists), and a parenthetical
+    that ends its paragraph stays with the sentence before it (a recommendation's grade).
     """
-    spans: list[tuple[int, int]] = []
+    sentences: list[Sentence] = []
     for block_start, block_end in _blocks(text):
         start = block_start
         for match in _BOUNDARY.finditer(text, block_start, block_end):
-            end = match.end()
-            if not _is_break(text, match.start(), end, block_end):
-                continue
-            spans.append((start, end))
-            start = end
-        spans.append((start, block_end))
-    sentences: list[Sentence] = []
-    for start, end in spans:
-        # Trim whitespace but keep offsets exact.
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end - start >= 2 and any(ch.isalnum() for ch in text[start:end]):
-            sentences.append(Sentence(len(sentences), start, end, text[start:end]))
+            if _is_break(text, match, block_end):
+                _add_sentence(sentences, text, start, match.end())
+                start = match.end()
+        _add_sentence(sentences, text, start, block_end)
     return sentences
+
+
+def _add_sentence(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    """Trim whitespace but keep offsets exact; skip pieces without a letter or digit."""
+    piece = text[start:end]
+    stripped = piece.strip()
+    if len(stripped) < 2 or not any(ch.isalnum() for ch in stripped):
+        return
+    start += len(piece) - len(piece.lstrip())
+    sentences.append(Sentence(len(sentences), start, start + len(stripped), stripped))
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
     """Paragraphs and bullet items: hard boundaries no sentence crosses."""
-    cuts = [0]
-    for match in re.finditer(r"\n\s*\n", text):
-        cuts.append(match.end())
-    for match in _BULLET_LINE.finditer(text):
-        cuts.append(match.start() + 1)
-    cuts = sorted(set(cuts))
-    cuts.append(len(text))
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    if "\n" not in text:
+        return [(0, len(text))] if text else []
+    cuts = {0}
+    cuts.update(match.end() for match in _PARAGRAPH.finditer(text))
+    cuts.update(match.start() + 1 for match in _BULLET_LINE.finditer(text))
+    ordered = sorted(cuts)
+    ordered.append(len(text))
+    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
 
 
-def _is_break(text: str, punct: int, end: int, limit: int) -> bool:
+def _is_break(text: str, match: re.Match[str], limit: int) -> bool:
+    punct = match.start()
     if text[punct] == ".":
-        before = _WORD_BEFORE.search(text, max(0, punct - 20), punct)
-        if before:
-            word = before.group(1).lower().rstrip(".")
-            if word in _NO_BREAK_AFTER:
-                return False
-            if len(word) == 1 and word.isalpha():  # initials: "J. Smith", "A. madagascariensis"
-                return False
-    nxt = end
-    while nxt < limit and text[nxt].isspace():
-        nxt += 1
-    if nxt >= limit:
+        word = _word_before(text, punct)
+        if word in _NO_BREAK_AFTER:
+            return False
+        if len(word) == 1:  # initials: "J. Smith", "A. madagascariensis"
+            return False
+    following = match.group(1)
+    if following is None:  # only whitespace left in the block
         return True
-    first = text[nxt]
+    if following == "(" and _closes_block(text, match.start(1), limit):
+        # A parenthetical that ends the paragraph belongs to the sentence before it: a
+        # guideline's "( Strong for )" grade or "(See Table 2.)" stays with its recommendation.
+        return False
     # A lower-case continuation is almost always an abbreviation we did not list.
-    return not first.islower()
+    return not following.islower()
+
+
+def _word_before(text: str, end: int) -> str:
+    """Lower-cased ASCII word (inner dots allowed, as in "e.g") ending at `end`; '' if none.
+
+    A word glued to a digit ("type 3A") is not an abbreviation, so it gives ''.
+    """
+    start = end
+    floor = max(0, end - 20)
+    while start > floor and (text[start - 1] in _WORD_CHARS):
+        start -= 1
+    while start < end and text[start] == ".":
+        start += 1
+    if start > 0 and text[start - 1].isdigit():
+        return ""
+    return text[start:end].lower().rstrip(".")
+
+
+def _closes_block(text: str, open_at: int, limit: int) -> bool:
+    """True when the bracket at `open_at` closes at the end of the block, nothing after it."""
+    depth = 0
+    for pos in range(open_at, min(limit, open_at + 300)):
+        ch = text[pos]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return not text[pos + 1:limit].strip()
+    return False
 
 
 # ---------------------------------------------------------------- tokens

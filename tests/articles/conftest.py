@@ -23,6 +23,16 @@ from citemed.articles.models import User
 from citemed.articles.service import ArticleService
 from citemed.engine import Engine
 from citemed.library import Library
+from citemed.model import (
+    Answer,
+    AnswerSection,
+    Bullet,
+    DirectAnswer,
+    Generation,
+    Quote,
+    Reference,
+    parse_sentence_id,
+)
 from citemed.web.articles import make_router
 
 PASSWORD = "correct horse battery"
@@ -107,10 +117,56 @@ def engine(library: Library) -> Engine:
 
 
 @pytest.fixture
-def content(engine: Engine) -> Content:
-    """A real composed answer, one per audience, from the fixture library."""
+def engine_content(engine: Engine) -> Content:
+    """The engine's own answer, one per audience, from the fixture library."""
     return {audience: engine.ask(QUESTION, audience=audience)
             for audience in ("clinician", "patient")}
+
+
+def quote(library: Library, sid: str) -> Quote:
+    doc_id, section_index, sentence_index = parse_sentence_id(sid)
+    section = library.document(doc_id).sections[section_index]
+    sentence = section.sentences[sentence_index]
+    return Quote(sentence_id=sid, section=section.label, text=sentence.text,
+                 start=sentence.start, end=sentence.end)
+
+
+@pytest.fixture
+def content(library: Library) -> Content:
+    """A hand-built answer over the fixture library with two sections of several bullets (the
+    composer's output shape changes as it improves; the workflow tests need a fixed one). Every
+    quote is read from the store by sentence id, so the answer is traceable like a real one."""
+    joint, exercise = "fixture:ai-joint", "fixture:ai-exercise"
+
+    def bullet(text_from: str, citations: list[int], *more: str) -> Bullet:
+        return Bullet(text=quote(library, text_from).text, citations=citations,
+                      sentence_ids=[text_from, *more])
+
+    def reference(number: int, doc_id: str, sids: list[str]) -> Reference:
+        doc = library.document(doc_id)
+        return Reference(number=number, document_id=doc_id, kind=doc.kind,
+                         kind_label=doc.kind.label, title=doc.title, source=doc.source,
+                         year=doc.year, pmid=doc.pmid, quotes=[quote(library, s) for s in sids])
+
+    def answer(audience: str) -> Answer:
+        return Answer(
+            question=QUESTION, audience=audience, question_type="yesno",
+            direct_answer=DirectAnswer(text=quote(library, f"{joint}#2.0").text, verdict="yes",
+                                       citations=[1], sentence_ids=[f"{joint}#2.0"]),
+            sections=[
+                AnswerSection(facet="mechanism", title="Mechanism", bullets=[
+                    bullet(f"{joint}#0.0", [1]), bullet(f"{joint}#0.1", [1])]),
+                AnswerSection(facet="treatment", title="Treatment", bullets=[
+                    bullet(f"{exercise}#0.0", [2]), bullet(f"{exercise}#1.0", [2]),
+                    bullet(f"{joint}#1.1", [1, 2], f"{exercise}#1.0")]),
+            ],
+            references=[
+                reference(1, joint, [f"{joint}#0.0", f"{joint}#0.1", f"{joint}#1.1",
+                                     f"{joint}#2.0"]),
+                reference(2, exercise, [f"{exercise}#0.0", f"{exercise}#1.0"])],
+            generation=Generation(library_version=library.version))
+
+    return {"clinician": answer("clinician"), "patient": answer("patient")}
 
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

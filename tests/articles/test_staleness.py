@@ -37,9 +37,9 @@ UNRELATED = Document(
     sections=[make_section("Diet", "Cherries and low-fat dairy may lower uric acid levels.")])
 
 
-def test_new_top_evidence_flags_the_approved_article(library, engine, service, team, content,
-                                                     browser):
-    article = approved(service, team, content)
+def test_new_top_evidence_flags_the_approved_article(library, engine, service, team,
+                                                     engine_content, browser):
+    article = approved(service, team, engine_content)
     unchanged = check_stale(service, engine)
     assert unchanged.skipped == [article.slug] and not unchanged.flagged  # no re-ask needed
 

@@ -30,3 +30,18 @@ def test_tokenize_stems_and_keeps_negation():
     assert "not" in tokens and "without" in tokens
     assert "stroke" in tokens and "aspirin" in tokens
     assert "does" not in tokens
+
+
+def test_a_closing_parenthetical_stays_with_its_recommendation():
+    text = ("- Offer an emollient twice daily. ( Strong for; Reviewed )\n"
+            "- Review after four weeks. (See Table 2.) Then stop.")
+    assert [s.text for s in split_sentences(text)] == [
+        "- Offer an emollient twice daily. ( Strong for; Reviewed )",
+        "- Review after four weeks.", "(See Table 2.)", "Then stop.",
+    ]
+
+
+def test_a_letter_glued_to_a_number_is_not_an_initial():
+    text = "Symptoms of Usher syndrome type 1B. Onset is in the 20s. It is rare."
+    assert [s.text for s in split_sentences(text)] == [
+        "Symptoms of Usher syndrome type 1B.", "Onset is in the 20s.", "It is rare."]

@@ -1,123 +1,73 @@
-"""Extractive answer composition: every bullet is a source sentence (or a trimmed span of one).
+"""Extractive answer composition: every bullet is a source sentence or a trimmed span of one.
 
-compose(question, hits) -> Answer. No LLM: sentences are selected, assigned to clinical facets,
-de-duplicated and numbered, so each statement is traceable to the sentences it cites.
+compose(question, hits) -> Answer. No LLM: the question is analysed (type, concepts, section
+plan), candidate sentences are filtered (no aims, methods, titles or fragments), scored for
+relevance, de-duplicated across sources, assigned to clinical facets and numbered by first
+appearance, so each statement is traceable to the exact sentences it cites.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from citemed.compose.facets import FACET_TITLES, facet_of
+from citemed.compose.question import (
+    QuestionAnalysis,
+    analyze_question,
+    concept_words,
+    question_type,
+    section_plan,
+)
+from citemed.compose.references import Citations
+from citemed.compose.select import (
+    Candidate,
+    Relevance,
+    candidates,
+    deduplicate,
+    evidence_by_document,
+)
+from citemed.compose.verdict import decide, document_stance
 from citemed.model import (
     Answer,
     AnswerSection,
     Audience,
     Bullet,
     DirectAnswer,
-    Document,
     Hit,
-    QuestionType,
-    Quote,
-    Reference,
-    SentenceHit,
 )
-from citemed.text import tokenize
+from citemed.text import STOPWORDS, raw_tokens
 
-CLINICIAN_DISCLAIMER = (
-    "For healthcare professionals. This page is generated from the sources listed and is "
-    "supplementary to clinical judgment and current guidelines; verify against the primary "
-    "literature before applying it to patient care. CiteMed accepts no liability for clinical "
-    "decisions based on this content."
-)
-
-_YESNO_START = re.compile(
-    r"^\s*(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might)\b",
-    re.I,
-)
-
-FACET_TITLES = {
-    "mechanism": "Mechanism",
-    "prevalence": "Prevalence",
-    "presentation": "Clinical presentation",
-    "diagnosis": "Diagnosis",
-    "treatment": "Treatment options",
-    "prognosis": "Prognosis and impact",
-    "prevention": "Prevention and monitoring",
-    "limitations": "Limitations of the evidence",
-    "pitfalls": "Pitfalls and contraindications",
-    "other": "Other findings",
+DISCLAIMERS: dict[str, str] = {
+    "clinician": (
+        "For healthcare professionals. This page is generated from the sources listed and is "
+        "supplementary to clinical judgment and current guidelines; verify against the primary "
+        "literature before applying it to patient care. CiteMed accepts no liability for "
+        "clinical decisions based on this content."
+    ),
+    "patient": (
+        "For general information only, not medical advice. This page is built from the sources "
+        "listed; talk to your doctor or pharmacist before changing any treatment, and seek "
+        "urgent care for severe or sudden symptoms."
+    ),
 }
 
-_FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|caution|adverse|toxicit|interaction)", re.I)),
-    ("limitations", re.compile(r"\b(limitation|limited evidence|further (?:research|studies)|small sample|unclear|remains? unknown|insufficient)", re.I)),
-    ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|receptor|enzyme|inhibit|pathophysiolog|caused by|due to)", re.I)),
-    ("prevalence", re.compile(r"\b(prevalen|incidence|\d+(?:\.\d+)?\s?% of|common|frequency|occur(?:s|red)? in)", re.I)),
-    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness)", re.I)),
-    ("diagnosis", re.compile(r"\b(diagnos|test|screen|imaging|biomarker|sensitivity|specificity)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|dose|mg\b|drug|medication|surgery|intervention|exercise|management)", re.I)),
-    ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|risk of|adherence|discontinu)", re.I)),
-    ("prevention", re.compile(r"\b(prevent|monitor|follow-up|surveillance|vaccin|screening interval)", re.I)),
-]
+# Bullets scoring below this share of the best candidate are padding, not evidence.
+MIN_SCORE_SHARE = 0.25
+MAX_BULLETS = 14
+MAX_KEY_FINDINGS = 4
+# A "key finding" must mention at least this share of the question's concept weight.
+KEY_FINDING_RELEVANCE = 0.7
+
+__all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
 
-def question_type(question: str) -> QuestionType:
-    q = question.lower()
-    if _YESNO_START.match(question):
-        return "yesno"
-    if re.search(r"\b(dose|dosage|dosing|how much|how often)\b", q):
-        return "dosing"
-    if re.search(r"\b(versus|vs\.?|compared|better than|difference between)\b", q):
-        return "comparison"
-    if re.search(r"\b(treat|therapy|manage|cure|medication for)\b", q):
-        return "treatment"
-    if re.search(r"\b(diagnos|test for|detect)\b", q):
-        return "diagnosis"
-    if re.search(r"\b(mechanism|how does|why does|cause)\b", q):
-        return "mechanism"
-    if re.search(r"\b(prognosis|survival|outcome|life expectancy)\b", q):
-        return "prognosis"
-    if re.match(r"\s*what (is|are)\b", q):
-        return "definition"
-    return "other"
+@dataclass
+class _Draft:
+    """A bullet before numbering: its text and the (document, sentence) pairs it stands on."""
 
-
-def facet_of(text: str) -> str:
-    for facet, pattern in _FACET_PATTERNS:
-        if pattern.search(text):
-            return facet
-    return "other"
-
-
-class _Citations:
-    """Reference numbers in order of first appearance; quotes gathered per reference."""
-
-    def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
-        self.docs: dict[str, Document] = {}
-        self.quotes: dict[str, dict[str, Quote]] = {}
-
-    def cite(self, doc: Document, sentence: SentenceHit) -> int:
-        if doc.id not in self.numbers:
-            self.numbers[doc.id] = len(self.numbers) + 1
-            self.docs[doc.id] = doc
-            self.quotes[doc.id] = {}
-        self.quotes[doc.id].setdefault(sentence.sentence_id, Quote(
-            sentence_id=sentence.sentence_id, section=sentence.section_label,
-            text=sentence.text, start=sentence.start, end=sentence.end,
-        ))
-        return self.numbers[doc.id]
-
-    def references(self) -> list[Reference]:
-        refs = []
-        for doc_id, number in sorted(self.numbers.items(), key=lambda kv: kv[1]):
-            doc = self.docs[doc_id]
-            refs.append(Reference(
-                number=number, document_id=doc.id, kind=doc.kind, kind_label=doc.kind.label,
-                title=doc.title, source=doc.source, year=doc.year, pmid=doc.pmid, doi=doc.doi,
-                url=doc.url, quotes=list(self.quotes[doc_id].values()),
-            ))
-        return refs
+    text: str
+    sources: list = field(default_factory=list)
 
 
 def compose(
@@ -127,61 +77,119 @@ def compose(
     audience: Audience = "clinician",
     max_references: int = 8,
     max_bullets_per_section: int = 4,
-    min_coverage: float = 0.6,
+    idf: Callable[[str], float] | None = None,
 ) -> Answer:
-    qtype = question_type(question)
-    q_terms = set(tokenize(question))
-    candidates: list[tuple[float, Hit, SentenceHit]] = []
-    for hit in hits[:max_references]:
-        # A document missing most of the question's content is off-topic, however it ranks.
-        if hit.signals.get("coverage", 1.0) < min_coverage:
-            continue
-        for sentence in hit.sentences:
-            overlap = len(q_terms & set(tokenize(sentence.text)))
-            if overlap:
-                candidates.append((sentence.score, hit, sentence))
-    if not candidates:
-        return _abstain(question, qtype, audience)
-    candidates.sort(key=lambda c: -c[0])
-    citations = _Citations()
-    _, best_hit, best_sentence = candidates[0]
-    direct = DirectAnswer(
-        text=best_sentence.text,
-        verdict="uncertain" if qtype == "yesno" else None,
-        citations=[citations.cite(best_hit.document, best_sentence)],
-        sentence_ids=[best_sentence.sentence_id],
+    """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf."""
+    analysis = analyze_question(question)
+    considered = hits[:max_references]
+    relevance = Relevance(analysis, considered, idf) if considered else None
+    pool = candidates(analysis, considered, relevance, max_documents=max_references) \
+        if relevance else []
+    if not pool:
+        return _abstain(analysis, audience)
+
+    lead = max(pool, key=_lead_score)
+    verdict = summary = None
+    scores: dict[str, float] = {}
+    if analysis.is_yesno:
+        stances = [document_stance(analysis, doc_id, weight, texts)
+                   for doc_id, weight, texts in evidence_by_document(pool)]
+        verdict, summary, scores = decide(stances)
+
+    floor = MIN_SCORE_SHARE * pool[0].score
+    # The lead goes first so that other sources stating the same finding join its citations.
+    lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
+    direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also])
+    drafts = _sections(analysis, rest, max_bullets_per_section)
+
+    citations = Citations()
+    direct_answer = DirectAnswer(
+        text=direct.text, verdict=verdict, verdict_scores=scores,
+        citations=_cite(citations, direct.sources),
+        sentence_ids=[s.sentence_id for _, s in direct.sources],
     )
-    sections: dict[str, AnswerSection] = {}
-    seen = {best_sentence.text}
-    for _, hit, sentence in candidates[1:]:
-        if sentence.text in seen:
-            continue
-        facet = facet_of(sentence.text)
-        section = sections.setdefault(facet, AnswerSection(facet=facet, title=FACET_TITLES[facet]))
-        if len(section.bullets) >= max_bullets_per_section:
-            continue
-        seen.add(sentence.text)
-        section.bullets.append(Bullet(
-            text=sentence.text,
-            citations=[citations.cite(hit.document, sentence)],
-            sentence_ids=[sentence.sentence_id],
-        ))
-    ordered = [sections[f] for f in FACET_TITLES if f in sections]
+    sections = []
+    for facet, bullets in drafts:
+        section = AnswerSection(facet=facet, title=FACET_TITLES[facet])  # type: ignore[arg-type]
+        for draft in bullets:
+            section.bullets.append(Bullet(
+                text=draft.text, citations=_cite(citations, draft.sources),
+                sentence_ids=[s.sentence_id for _, s in draft.sources],
+            ))
+        sections.append(section)
+    references = citations.references()
     return Answer(
-        question=question, resolved_question=question, question_type=qtype, audience=audience,
-        direct_answer=direct, sections=ordered, references=citations.references(),
-        disclaimer=CLINICIAN_DISCLAIMER,
+        question=question, resolved_question=question, question_type=analysis.qtype,
+        audience=audience, direct_answer=direct_answer, sections=sections,
+        references=references, evidence_summary=summary,
+        disclaimer=DISCLAIMERS[audience],
+        notices=_missing_concepts(analysis, relevance, [r.document_id for r in references]),
     )
 
 
-def _abstain(question: str, qtype: QuestionType, audience: Audience) -> Answer:
+def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
+                      cited: list[str]) -> list[str]:
+    """Say so when the cited sources never mention a key concept of the question."""
+    if not relevance.weights:
+        return []
+    mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+    median = sorted(relevance.weights.values())[(len(relevance.weights) - 1) // 2]
+    words = concept_words(analysis.text)
+    missing = [words.get(c, c) for c, w in relevance.weights.items()
+               if w >= median and c not in mentioned]
+    if not missing:
+        return []
+    named = " or ".join(f'"{w}"' for w in missing)
+    return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
+
+
+def _lead_score(cand: Candidate) -> float:
+    """Scores already weigh document relevance, evidence kind and role; for the lead statement
+    a conclusion that names the question's concepts counts extra: it is what a reader wants."""
+    return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+
+
+def _sections(analysis: QuestionAnalysis, pool: list[Candidate],
+              per_section: int) -> list[tuple[str, list[_Draft]]]:
+    by_facet: dict[str, list[_Draft]] = {}
+    placed = 0
+    for cand in pool:
+        if placed >= MAX_BULLETS:
+            break
+        facet = cand.facet
+        key = by_facet.get("answer", [])
+        if (analysis.is_yesno and cand.relevance >= KEY_FINDING_RELEVANCE
+                and cand.role in ("conclusion", "result") and len(key) < MAX_KEY_FINDINGS):
+            facet = "answer"
+        bullets = by_facet.setdefault(facet, [])
+        if len(bullets) >= per_section:
+            continue
+        sources = [(cand.hit, cand.sentence), *cand.also]
+        bullets.append(_Draft(cand.text, sources))
+        placed += 1
+    return [(f, by_facet[f]) for f in section_plan(analysis) if by_facet.get(f)]
+
+
+def _cite(citations: Citations, sources: list) -> list[int]:
+    numbers: list[int] = []
+    for hit, sentence in sources:
+        number = citations.cite(hit.document, sentence)
+        if number not in numbers:
+            numbers.append(number)
+    return numbers
+
+
+def _abstain(analysis: QuestionAnalysis, audience: Audience) -> Answer:
+    topic = " ".join(t for t in raw_tokens(analysis.text) if t not in STOPWORDS)
     return Answer(
-        question=question, resolved_question=question, question_type=qtype, audience=audience,
-        abstained=True,
+        question=analysis.text, resolved_question=analysis.text, question_type=analysis.qtype,
+        audience=audience, abstained=True,
         direct_answer=DirectAnswer(
-            text="The library holds no evidence that addresses this question. Consider ingesting "
-                 "guidelines or PubMed abstracts on the topic (citemed ingest PATH).",
-            verdict="insufficient" if qtype == "yesno" else None,
+            text=("The library holds no evidence that addresses this question. To answer it, "
+                  f"ingest guidelines, systematic reviews or PubMed abstracts on: {topic} "
+                  "(citemed ingest PATH)."),
+            verdict="insufficient" if analysis.is_yesno else None,
         ),
-        disclaimer=CLINICIAN_DISCLAIMER,
+        evidence_summary=None,
+        disclaimer=DISCLAIMERS[audience],
     )

@@ -12,13 +12,14 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
 from citemed.model import Document
+from citemed.retrieve.abbreviations import mine as mine_abbreviations
 from citemed.text import tokenize
 
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about
@@ -40,11 +41,19 @@ class LexicalIndex:
     version: str = ""
     k1: float = 1.2
     b: float = 0.75
+    # Short form -> stemmed long-form terms, mined from this library's own text.
+    abbreviations: dict[str, list[str]] = field(default_factory=dict)
+    # Per-document kind and year (0 = unknown), so priors need no document loads.
+    kinds: list[str] = field(default_factory=list)
+    years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
 
     @classmethod
     def build(
         cls, docs: Iterable[Document], *, version: str = "", k1: float = 1.2, b: float = 0.75
     ) -> LexicalIndex:
+        texts: list[str] = []
+        kinds: list[str] = []
+        years: list[int] = []
         doc_ids: list[str] = []
         vocab: dict[str, int] = {}
         rows: list[int] = []
@@ -53,7 +62,10 @@ class LexicalIndex:
         lengths: list[int] = []
         for row, doc in enumerate(docs):
             tokens = document_tokens(doc)
+            texts.extend(section.text for section in doc.sections)
             doc_ids.append(doc.id)
+            kinds.append(str(doc.kind))
+            years.append(doc.year or 0)
             lengths.append(len(tokens))
             for term, tf in Counter(tokens).items():
                 col = vocab.setdefault(term, len(vocab))
@@ -73,7 +85,10 @@ class LexicalIndex:
         matrix = sparse.csc_matrix(
             (weights.astype(np.float32), (row_arr, col_arr)), shape=(n_docs, len(vocab))
         )
-        return cls(doc_ids, vocab, matrix, doc_freq, version, k1, b)
+        abbreviations = {short: terms for short, terms in mine_abbreviations(texts).items()
+                         if all(t in vocab for t in terms)}
+        return cls(doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations, kinds,
+                   np.asarray(years, dtype=np.int16))
 
     def query_vector(self, weighted_terms: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         cols, weights = [], []
@@ -91,6 +106,15 @@ class LexicalIndex:
             return np.zeros(len(self.doc_ids), dtype=np.float32)
         return np.asarray(self.matrix[:, cols] @ weights).ravel()
 
+    def presence(self, rows: list[int], terms: list[str]) -> np.ndarray:
+        """Boolean (len(rows) x len(terms)): does each document contain each term."""
+        out = np.zeros((len(rows), len(terms)), dtype=bool)
+        known = [(j, self.vocab[t]) for j, t in enumerate(terms) if t in self.vocab]
+        if rows and known:
+            block = self.matrix[:, [col for _, col in known]][rows].toarray() > 0
+            out[:, [j for j, _ in known]] = block
+        return out
+
     def idf(self, term: str) -> float:
         col = self.vocab.get(term)
         n = len(self.doc_ids)
@@ -105,12 +129,12 @@ class LexicalIndex:
         np.savez(
             tmp,
             data=self.matrix.data, indices=self.matrix.indices, indptr=self.matrix.indptr,
-            shape=np.asarray(self.matrix.shape), doc_freq=self.doc_freq,
+            shape=np.asarray(self.matrix.shape), doc_freq=self.doc_freq, years=self.years,
         )
         meta_tmp = folder / "lexical.tmp.json"
         meta_tmp.write_text(json.dumps({
             "doc_ids": self.doc_ids, "vocab": self.vocab, "version": self.version,
-            "k1": self.k1, "b": self.b,
+            "k1": self.k1, "b": self.b, "abbreviations": self.abbreviations, "kinds": self.kinds,
         }))
         os.replace(tmp, folder / "lexical.npz")
         os.replace(meta_tmp, folder / "lexical.json")
@@ -121,8 +145,10 @@ class LexicalIndex:
             return None
         meta = json.loads((folder / "lexical.json").read_text())
         arrays = np.load(folder / "lexical.npz")
+        if "kinds" not in meta or "years" not in arrays:
+            return None  # written by an older CiteMed: rebuild
         matrix = sparse.csc_matrix(
             (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
         )
         return cls(meta["doc_ids"], meta["vocab"], matrix, arrays["doc_freq"], meta["version"],
-                   meta["k1"], meta["b"])
+                   meta["k1"], meta["b"], meta["abbreviations"], meta["kinds"], arrays["years"])

@@ -1,29 +1,34 @@
-"""Retrieval: query analysis, ranked documents, and the best sentences inside each."""
+"""Retrieval: query analysis, ranked documents, and the best sentences inside each.
+
+Ranking, in order:
+1. BM25 over documents (title counted twice) with the query expanded from the library's own
+   abbreviations and British/American spellings (citemed.retrieve.query).
+2. When the dense index is on, the cosine similarity of MiniLM embeddings is added to the BM25
+   score normalised by the query's best BM25 score (a blend chosen over reciprocal-rank fusion
+   on PubMedQA train_dev and SciFact train, see docs/notes/issue-6.md).
+3. Small priors (evidence kind, recency, audience) reorder the best candidates.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from citemed.errors import InputError
-from citemed.library import Library
 from citemed.model import Audience, Document, Hit, SentenceHit
+from citemed.retrieve.priors import prior_scores
+from citemed.retrieve.query import Query, analyze
 from citemed.text import tokenize
 
+if TYPE_CHECKING:
+    from citemed.library import Library
+    from citemed.library.lexical import LexicalIndex
 
-@dataclass
-class Query:
-    text: str
-    terms: dict[str, float]
+DENSE_WEIGHT = 1.0
+CANDIDATES = 100  # priors reorder this many best-matching documents
 
-
-def analyze(text: str) -> Query:
-    """Stemmed query terms with weights (expansions get weights below 1)."""
-    terms: dict[str, float] = {}
-    for token in tokenize(text):
-        terms[token] = terms.get(token, 0.0) + 1.0
-    return Query(text=text, terms=terms)
+__all__ = ["Query", "analyze", "best_sentences", "coverage", "search"]
 
 
 def search(
@@ -36,22 +41,42 @@ def search(
 ) -> list[Hit]:
     if not question or not question.strip():
         raise InputError("the question is empty")
-    query = analyze(question)
+    from citemed.retrieve.dense import dense_index
+
     index = library.lexical
-    scores = index.scores(query.terms)
-    if not len(scores):
+    query = analyze(question, vocab=index.vocab, abbreviations=index.abbreviations)
+    bm25 = index.scores(query.terms)
+    if not len(bm25):
         return []
-    top = _top_k(scores, k)
-    ids = [index.doc_ids[i] for i in top]
-    docs = {d.id: d for d in library.documents(ids)}
+    best = float(bm25.max())
+    relevance = bm25 / best if best > 0 else np.zeros_like(bm25)
+    dense = dense_index(library)
+    cosine = None
+    if dense is not None and dense.doc_ids == index.doc_ids:
+        cosine = dense.scores(question)
+        relevance = relevance + DENSE_WEIGHT * np.clip(cosine, 0.0, None)
+    candidates = _top_k(relevance, max(k, CANDIDATES))
+    if not candidates:
+        return []
+    rows = np.asarray(candidates)
+    final = relevance[rows] + prior_scores(index.kinds, index.years, rows, audience=audience,
+                                           settings=library.settings)
+    order = rows[np.argsort(-final, kind="stable")][:k]
+    final_by_row = dict(zip(rows.tolist(), final.tolist(), strict=True))
+    docs = {d.id: d for d in library.documents([index.doc_ids[i] for i in order])}
+    covered = coverage_rows(index, query, order.tolist())
     hits: list[Hit] = []
-    for rank, i in enumerate(top, start=1):
-        doc = docs.get(index.doc_ids[i])
+    for i, row in enumerate(order.tolist()):
+        doc = docs.get(index.doc_ids[row])
         if doc is None:
             continue
-        hit = Hit(document=doc, score=float(scores[i]), rank=rank,
-                  signals={"bm25": float(scores[i]),
-                           "coverage": coverage(doc, query, index.idf)})
+        signals = {"bm25": float(bm25[row]), "relevance": float(relevance[row]),
+                   "prior": float(final_by_row[row] - relevance[row]),
+                   "coverage": float(covered[i])}
+        if cosine is not None:
+            signals["dense"] = float(cosine[row])
+        hit = Hit(document=doc, score=float(final_by_row[row]), rank=len(hits) + 1,
+                  signals=signals)
         hit.sentences = best_sentences(doc, query, index.idf, limit=sentences_per_hit)
         hits.append(hit)
     return hits
@@ -66,23 +91,46 @@ def _top_k(scores: np.ndarray, k: int) -> list[int]:
     return sorted(part.tolist(), key=lambda i: -scores[i])
 
 
+def coverage_rows(index: LexicalIndex, query: Query, rows: list[int]) -> np.ndarray:
+    """Coverage (see `coverage`) of several indexed documents at once, from the index."""
+    groups = query.groups()
+    terms = [t for variants in groups.values() for t in variants]
+    present = index.presence(rows, terms)
+    col = {t: j for j, t in enumerate(terms)}
+    weights = np.asarray([index.idf(root) for root in groups], dtype=np.float32)
+    if not len(rows) or weights.sum() <= 0:
+        return np.zeros(len(rows), dtype=np.float32)
+    has = np.stack([present[:, [col[t] for t in variants]].any(axis=1)
+                    for variants in groups.values()], axis=1)
+    return (has @ weights) / weights.sum()
+
+
 def coverage(doc: Document, query: Query, idf) -> float:
-    """Share of the query's idf mass that the document contains: 1.0 means every term."""
+    """Share of the query's idf mass that the document contains: 1.0 means every term.
+
+    A question term counts as present when the document holds it or one of its expansions
+    (an abbreviation's long form, the other spelling); it weighs its own idf either way.
+    """
     tokens = set(tokenize(doc.title))
     for section in doc.sections:
         tokens.update(tokenize(section.text))
-    total = sum(idf(t) for t in query.terms)
+    groups = query.groups()
+    total = sum(idf(root) for root in groups)
     if total <= 0:
         return 0.0
-    return sum(idf(t) for t in query.terms if t in tokens) / total
+    return sum(idf(root) for root, variants in groups.items()
+               if any(t in tokens for t in variants)) / total
 
 
 def best_sentences(doc: Document, query: Query, idf, *, limit: int = 3) -> list[SentenceHit]:
-    """Score each sentence by the idf mass of query terms it contains."""
+    """Score each sentence by the idf mass of the question terms it contains (any variant)."""
+    groups = [(idf(root), variants, max(query.terms[t] for t in variants))
+              for root, variants in query.groups().items()]
     scored: list[SentenceHit] = []
     for sid, section, sentence in doc.iter_sentences():
         tokens = set(tokenize(sentence.text))
-        score = sum(idf(t) * w for t, w in query.terms.items() if t in tokens)
+        score = sum(weight * count for weight, variants, count in groups
+                    if any(t in tokens for t in variants))
         if score > 0:
             scored.append(SentenceHit(sid, section.label, sentence.text, sentence.start,
                                       sentence.end, score))

@@ -5,14 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from citemed.errors import InputError
-from citemed.sources.base import Deletion, Reader, ReadItem
+from citemed.sources.base import Deletion, Reader, ReadItem, estimate_records
 from citemed.sources.bioasq import BioASQReader
+from citemed.sources.guidelines import GuidelineReader, PDFReader
+from citemed.sources.jats import JATSReader
+from citemed.sources.medicationqa import MedicationQAReader
+from citemed.sources.medquad import MedQuADReader
+from citemed.sources.ngc import NGCReader
+from citemed.sources.pubmed import PubMedReader
 from citemed.sources.pubmedqa import PubMedQAReader
+from citemed.sources.scifact import SciFactReader
 
 
 def all_readers() -> list[Reader]:
     """Every reader, most specific detection first."""
-    return [PubMedQAReader(), BioASQReader()]
+    return [PubMedReader(), JATSReader(), PubMedQAReader(), BioASQReader(), MedQuADReader(),
+            MedicationQAReader(), NGCReader(), SciFactReader(), PDFReader(), GuidelineReader()]
 
 
 def reader_for(path: Path, format: str | None = None) -> Reader:
@@ -29,4 +37,4 @@ def reader_for(path: Path, format: str | None = None) -> Reader:
     raise InputError(f"{path}: no reader recognises this file; pass --format")
 
 
-__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "reader_for"]
+__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "reader_for"]

@@ -30,6 +30,7 @@ class BioASQReader:
     def read(self, path: Path) -> Iterator[ReadItem]:
         files = sorted(path.rglob("*_golden.json")) if path.is_dir() else [path]
         titles: dict[str, str] = {}
+        partial_titles: dict[str, str] = {}
         snippets: dict[str, dict[int, str]] = {}
         for file in files:
             try:
@@ -51,15 +52,20 @@ class BioASQReader:
                     if not text:
                         continue
                     if where == "title":
-                        titles.setdefault(pmid, text)
+                        # A title snippet may be a fragment; the longest one from offset 0 is
+                        # the most complete title BioASQ gives.
+                        if offset == 0 and len(text) > len(titles.get(pmid, "")):
+                            titles[pmid] = text
+                        elif pmid not in titles:
+                            partial_titles.setdefault(pmid, text)
                     else:
                         # Same offset from two questions is the same passage: keep the longer.
                         known = snippets.setdefault(pmid, {})
                         if len(text) > len(known.get(offset, "")):
                             known[offset] = text
-        for pmid in sorted(set(titles) | set(snippets), key=int):
+        for pmid in sorted(set(titles) | set(partial_titles) | set(snippets), key=int):
             parts = _dedupe([t for _, t in sorted(snippets.get(pmid, {}).items())])
-            title = titles.get(pmid, "")
+            title = titles.get(pmid) or partial_titles.get(pmid, "")
             if not parts and not title:
                 continue
             body = "\n\n".join(parts)  # snippets are separate passages: hard breaks
@@ -68,11 +74,14 @@ class BioASQReader:
                 id=f"bioasq:{pmid}",
                 collection="bioasq",
                 kind=kind_from_text(title, body),
-                title=title or (parts[0][:160] if parts else pmid),
+                # Most cited abstracts have no title snippet. Say so rather than pass off an
+                # abstract sentence as the article's title; the PubMed link gives the real one.
+                title=title or f"PubMed {pmid} (abstract excerpts; title not in BioASQ)",
                 source="PubMed abstract excerpts (BioASQ)",
                 pmid=pmid,
                 url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
                 sections=sections,
+                extra={"title_known": bool(title)},
             )
 
 

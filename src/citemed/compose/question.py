@@ -1,0 +1,138 @@
+"""Question analysis: what kind of question this is, what it is about, and the section plan.
+
+The type decides the page's shape (a treatment question leads with treatment options and ends
+with pitfalls; a mechanism question leads with mechanism); the concept terms decide relevance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from citemed.model import QuestionType
+from citemed.text import raw_tokens, tokenize
+
+_AUX = (r"(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might|"
+        r"must|shall)")
+_YESNO_START = re.compile(rf"^\s*{_AUX}\b", re.I)
+# Title-style questions put the yes/no clause after a colon or dash: "X: is Y the key?"
+_YESNO_CLAUSE = re.compile(rf"(?:[.:;,?]|\s-+|-{{2}}|\u2013|\u2014)\s*(?:and |but |so |or )?{_AUX}\b",
+                           re.I)
+_WH_START = re.compile(r"^\s*(what|which|how|why|when|where|who|whom|whose|list|name|describe)\b",
+                       re.I)
+
+# Topic cues, checked in this order: the first that matches names the clinical intent.
+_TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
+    ("dosing", re.compile(r"\b(dose|doses|dosage|dosing|how much|how often|mg|titrat)", re.I)),
+    ("comparison", re.compile(r"\b(versus|vs\.?|compared (?:to|with)|better than|superior to|inferior to|difference between)", re.I)),
+    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective)", re.I)),
+    ("diagnosis", re.compile(r"\b(diagnos|test for|detect|screen|sensitivity|specificity|biomarker|imaging)", re.I)),
+    ("mechanism", re.compile(r"\b(mechanism|pathophysiolog|how does|why does|why do|caus|pathway|mediat)", re.I)),
+    ("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I)),
+]
+
+# Question words that carry no topic: they must not count towards relevance.
+_GENERIC = frozenset(tokenize(
+    "linked link associated association related relation relationship effect effects affect "
+    "impact role cause causes caused due influence factor factors patient patients people "
+    "study evidence use used using useful help helps treatment treated risk increase "
+    "increased decrease reduced reduce better worse good bad new common possible true really "
+    "predict predictor predictive improve improves lead leads result results type types "
+    "clinical difference different significant significantly induced related first second "
+    "third line option options best recommended recommendation management manage therapy "
+    "therapies drug drugs medication medications dose doses approach approaches strategy "
+    "strategies available current currently main major usual standard involved involvement "
+    "involve contribute contributes implicated"
+))
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    qtype: QuestionType
+    # The clinical intent behind a yes/no question ("does X treat Y" -> treatment).
+    topic: QuestionType
+    # Stemmed content terms (question words and generic verbs removed), in question order.
+    concepts: tuple[str, ...]
+    # Adjacent concept pairs: phrases like "aromatase inhibitor" weigh more than loose terms.
+    phrases: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def is_yesno(self) -> bool:
+        return self.qtype == "yesno"
+
+
+def question_type(question: str) -> QuestionType:
+    return analyze_question(question).qtype
+
+
+def analyze_question(question: str) -> QuestionAnalysis:
+    topic = _topic(question)
+    qtype: QuestionType
+    # A claim put as a question ("Aripiprazole: a new risk factor for gambling?") is yes/no too.
+    if _YESNO_START.match(question) or (not _WH_START.match(question) and (
+            _YESNO_CLAUSE.search(question) or question.rstrip().endswith("?"))):
+        qtype = "yesno"
+    elif topic != "other":
+        qtype = topic
+    elif re.match(r"\s*what (is|are)\b", question, re.I):
+        qtype = "definition"
+    else:
+        qtype = "other"
+    concepts = _concepts(question)
+    phrases = tuple(zip(concepts, concepts[1:], strict=False))
+    return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
+                            phrases=phrases)
+
+
+def _topic(question: str) -> QuestionType:
+    for topic, pattern in _TOPIC_RULES:
+        if pattern.search(question):
+            return topic
+    return "other"
+
+
+def concept_tokens(text: str) -> list[str]:
+    """Stemmed tokens in order, hyphenated compounds as their parts ("AI-induced" -> ai, induc)."""
+    words = [part for token in raw_tokens(text) for part in token.split("-") if part]
+    return tokenize(" ".join(words))
+
+
+def concept_words(question: str) -> dict[str, str]:
+    """Stemmed concept -> the question's own word for it (for messages to the reader)."""
+    words: dict[str, str] = {}
+    for token in raw_tokens(question):
+        for part in token.split("-"):
+            for stem in tokenize(part):
+                words.setdefault(stem, part)
+    return words
+
+
+def _concepts(question: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for stem in concept_tokens(question):
+        if stem not in _GENERIC and stem not in out and not stem.isdigit():
+            out.append(stem)
+    return tuple(out)
+
+
+# Section order per question type; facets not listed keep the default order after these.
+DEFAULT_ORDER = (
+    "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment", "prognosis",
+    "prevention", "other", "limitations", "pitfalls",
+)
+_LEADS: dict[str, tuple[str, ...]] = {
+    "treatment": ("answer", "treatment", "prevention", "prognosis"),
+    "dosing": ("answer", "treatment", "pitfalls"),
+    "mechanism": ("answer", "mechanism", "presentation"),
+    "diagnosis": ("answer", "diagnosis", "presentation"),
+    "prognosis": ("answer", "prognosis", "prevalence"),
+    "comparison": ("answer", "treatment", "prognosis"),
+}
+
+
+def section_plan(analysis: QuestionAnalysis) -> tuple[str, ...]:
+    """Facet order for the page: the question's own facet first, pitfalls always last."""
+    lead = _LEADS.get(analysis.qtype) or _LEADS.get(analysis.topic) or ("answer",)
+    rest = [f for f in DEFAULT_ORDER if f not in lead and f != "pitfalls"]
+    return (*[f for f in lead if f != "pitfalls"], *rest, "pitfalls")

@@ -1,0 +1,220 @@
+"""Candidate selection: which source sentences may become bullets, trimmed, scored, de-duplicated.
+
+Every candidate's text is a contiguous span of one stored sentence, so a bullet can always be
+checked against the quote it cites. Relevance is judged per document (does it address the
+question's concepts, as phrases, in its title, and by the retriever's dense signal when there is
+one) and per sentence (role in the abstract, concepts it mentions), never by term overlap alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from citemed.compose.facets import ROLE_WEIGHT, facet_of, sentence_role
+from citemed.compose.question import QuestionAnalysis, concept_tokens
+from citemed.model import Document, Hit, Kind, SentenceHit
+
+# Evidence weight by kind: how much a finding of this kind counts when choosing what leads.
+KIND_WEIGHT: dict[Kind, float] = {
+    Kind.GUIDELINE: 1.0, Kind.SYSTEMATIC_REVIEW: 0.95, Kind.RANDOMIZED_TRIAL: 0.9,
+    Kind.OBSERVATIONAL: 0.8, Kind.REVIEW: 0.8, Kind.OTHER: 0.75, Kind.CONSUMER: 0.7,
+    Kind.CASE_REPORT: 0.6,
+}
+
+# Leading labels and discourse connectives a bullet does not need ("In conclusion, X" -> "X").
+_LEAD_TRIM = re.compile(
+    r"^(?:(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
+    r"(?:in conclusion|to conclude|in summary|to summari[sz]e|taken together|overall|finally|"
+    r"furthermore|moreover|however|similarly|additionally|in addition|thus|therefore|hence|"
+    r"importantly|interestingly|notably|in contrast|conversely|consequently|accordingly|"
+    r"as a result|in particular|specifically|collectively|together|altogether)\s*,\s*)+",
+    re.I,
+)
+_ENDS_LIKE_SENTENCE = re.compile(r"[.!)\]\"'%\u201d]$|\d$")
+_HAS_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
+MIN_WORDS = 6
+MAX_WORDS = 60
+
+
+@dataclass
+class Candidate:
+    """One trimmed sentence span that may become a bullet."""
+
+    hit: Hit
+    sentence: SentenceHit
+    text: str
+    role: str
+    facet: str
+    relevance: float  # share of the question's concept weight the sentence mentions
+    document_weight: float  # document relevance x evidence-kind weight
+    score: float
+    tokens: frozenset[str]
+    # Further documents stating the same finding (merged duplicates): cited together.
+    also: list[tuple[Hit, SentenceHit]] = field(default_factory=list)
+
+    @property
+    def document(self) -> Document:
+        return self.hit.document
+
+
+def trim(text: str) -> str:
+    """The bullet-worthy span of a sentence: leading labels and connectives dropped.
+
+    Only a prefix is cut, so the span stays a contiguous substring of the source sentence.
+    """
+    span = text.strip()
+    match = _LEAD_TRIM.match(span)
+    if match and match.end() < len(span):
+        span = span[match.end():]
+    return span.strip()
+
+
+def is_fragment(sentence: str, title: str) -> bool:
+    """Title lines, cut-off snippets and questions are not findings a reader can use."""
+    text = sentence.strip()
+    words = text.split()
+    if len(words) < MIN_WORDS or len(words) > MAX_WORDS:
+        return True
+    if text.endswith("?") or text.rstrip(".") == title.rstrip(".?"):
+        return True
+    first = words[0]
+    # A snippet cut mid-sentence starts in lower case ("he methodological quality was...");
+    # gene and drug names like "p53" or "mRNA" carry an upper-case letter or a digit.
+    if first[0].islower() and not _HAS_UPPER_OR_DIGIT.search(first):
+        return True
+    return not _ENDS_LIKE_SENTENCE.search(text)
+
+
+class Relevance:
+    """Question-concept weights and matching helpers.
+
+    Weights are the library's idf when given (rare concepts say more about the topic), else a
+    smoothed idf over the retrieved documents themselves.
+    """
+
+    def __init__(self, analysis: QuestionAnalysis, hits: list[Hit],
+                 idf: Callable[[str], float] | None = None) -> None:
+        self.analysis = analysis
+        docs_tokens = [_doc_tokens(h.document) for h in hits]
+        n = len(docs_tokens) + 1
+        self.weights = {
+            c: idf(c) if idf is not None
+            else math.log(1 + n / (1 + sum(1 for t in docs_tokens if c in t[1])))
+            for c in analysis.concepts
+        }
+        self.total = sum(self.weights.values()) or 1.0
+        self.concepts = frozenset(analysis.concepts)
+        self.focus = max(self.weights, key=self.weights.get) if self.weights else ""  # type: ignore[arg-type]
+        self.doc_tokens = {h.document.id: toks for h, toks in zip(hits, docs_tokens, strict=True)}
+
+    def share(self, tokens: set[str] | frozenset[str]) -> float:
+        return sum(w for c, w in self.weights.items() if c in tokens) / self.total
+
+    def document(self, hit: Hit) -> float:
+        """0..1: how squarely the document addresses the question.
+
+        A document lacking the question's most specific concept ("hypertension" in "first-line
+        treatment of hypertension") is about something else unless it covers most of the rest.
+        """
+        sequence, bag, title = self.doc_tokens[hit.document.id]
+        coverage = self.share(bag)
+        if self.weights and self.focus not in bag and coverage < FOCUS_WAIVER:
+            return 0.0
+        title_share = self.share(title)
+        phrases = self.analysis.phrases
+        pairs = set(zip(sequence, sequence[1:], strict=False))
+        phrase_share = (sum(1 for p in phrases if p in pairs) / len(phrases)) if phrases else coverage
+        lexical = 0.5 * coverage + 0.25 * phrase_share + 0.25 * title_share
+        dense = hit.signals.get("dense")
+        return lexical if dense is None else 0.5 * lexical + 0.5 * max(0.0, float(dense))
+
+
+def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
+    sequence = concept_tokens(doc.title)
+    for section in doc.sections:
+        sequence.extend(concept_tokens(section.text))
+    return sequence, set(sequence), set(concept_tokens(doc.title))
+
+
+# A document must reach this relevance to be used at all, and the page's best document this
+# much for the page not to abstain. Set by reading answers to PubMedQA train_dev questions.
+MIN_DOCUMENT_RELEVANCE = 0.35
+MIN_OTHER_SENTENCE_RELEVANCE = 0.5
+# Share of the concept weight that makes up for a missing focus concept.
+FOCUS_WAIVER = 0.75
+
+
+def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
+               *, max_documents: int) -> list[Candidate]:
+    """Scored, filtered candidates from the relevant documents, best first."""
+    out: list[Candidate] = []
+    scored = [(hit, relevance.document(hit)) for hit in hits[:max_documents]]
+    scored = [(hit, rel) for hit, rel in scored if rel >= MIN_DOCUMENT_RELEVANCE]
+    lead_id = max(scored, key=lambda hr: hr[1])[0].document.id if scored else ""
+    for hit, doc_rel in scored:
+        kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
+        for sid, section, sentence in hit.document.iter_sentences():
+            if is_fragment(sentence.text, hit.document.title):
+                continue
+            role = sentence_role(section.label, sentence.text)
+            role_weight = ROLE_WEIGHT[role]
+            if role_weight == 0:
+                continue
+            text = trim(sentence.text)
+            tokens = frozenset(concept_tokens(text))
+            sent_rel = relevance.share(tokens)
+            # Inside the document most squarely about the question, a finding may speak of "the
+            # symptoms" without naming the question's concepts; elsewhere it must name most.
+            if hit.document.id != lead_id and (
+                    sent_rel < MIN_OTHER_SENTENCE_RELEVANCE
+                    or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))):
+                continue
+            # Squared, so a sentence naming only part of the question ranks well below one
+            # naming all of it.
+            score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
+            out.append(Candidate(
+                hit=hit,
+                sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
+                                     sentence.end, score),
+                text=text, role=role, facet=facet_of(text), relevance=sent_rel,
+                document_weight=doc_rel * kind_weight, score=score, tokens=tokens,
+            ))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def same_finding(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two spans state the same finding when their content words mostly coincide."""
+    if not a or not b:
+        return False
+    inter = len(a & b)
+    return inter / len(a | b) >= 0.6 or inter / min(len(a), len(b)) >= 0.85
+
+
+def deduplicate(pool: list[Candidate]) -> list[Candidate]:
+    """Keep the best-scored span of each finding; others from other documents join its cites."""
+    kept: list[Candidate] = []
+    for cand in pool:
+        twin = next((k for k in kept if same_finding(k.tokens, cand.tokens)), None)
+        if twin is None:
+            kept.append(cand)
+        elif cand.document.id != twin.document.id and all(
+            h.document.id != cand.document.id for h, _ in twin.also
+        ):
+            twin.also.append((cand.hit, cand.sentence))
+    return kept
+
+
+def evidence_by_document(pool: list[Candidate], *, per_document: int = 4
+                         ) -> list[tuple[str, float, list[str]]]:
+    """(document id, weight, best finding sentences) per document, heaviest document first."""
+    grouped: dict[str, tuple[float, list[str]]] = {}
+    for cand in pool:  # pool is best-first, so each document's best sentences come first
+        weight, texts = grouped.setdefault(cand.document.id, (cand.document_weight, []))
+        if len(texts) < per_document:
+            texts.append(cand.sentence.text)
+    return sorted(((doc_id, w, texts) for doc_id, (w, texts) in grouped.items()),
+                  key=lambda item: -item[1])

@@ -1,0 +1,1 @@
+"""Evaluation commands: retrieval and answer quality against public benchmarks."""

@@ -1,0 +1,324 @@
+"""Answer evaluation: verdicts, answer text and citations against public benchmarks.
+
+Each set's corpus is ingested through the real readers into a temporary library and every
+question goes through `Engine.ask`, exactly as a user's question would.
+
+- PubMedQA test (500 PMIDs of pqal_split_pmids.json "test"): the question alone, asked of a
+  library of all 1,000 abstracts WITHOUT their conclusions (the conclusion states the answer).
+  Verdict mapping: yes->yes, no->no, uncertain->maybe, insufficient->maybe (a library holding
+  nothing on the question gives no decision, which is what "maybe" records).
+- BioASQ yes/no (the 618 questions of 7B-11B), library = all BioASQ snippets. Accuracy is strict
+  (uncertain and insufficient count as wrong); "leaning" accuracy resolves uncertain verdicts by
+  the larger of P(yes) and P(no), insufficient still wrong.
+- BioASQ summary questions (543): ROUGE-2 and ROUGE-SU4 F1 of the answer text (direct answer and
+  the first two bullets) against the best-matching ideal answer; gold-PMID citation metrics.
+- Traceability over every answer produced: a bullet is traceable when its citations resolve and
+  its text is a contiguous span of the quoted sentences it names.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from citemed.engine import Engine
+from citemed.errors import CiteMedError
+from citemed.library import Library
+from citemed.model import Answer, Document
+from citemed.settings import Settings
+
+EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
+REGRESSION_SIZE = 100
+PUBMEDQA_MAP = {"yes": "yes", "no": "no", "uncertain": "maybe", "insufficient": "maybe"}
+SUMMARY_BULLETS = 2
+ANCHORS = {
+    "pubmedqa": "majority 55.2, MedRAG GPT-3.5 67.4, GPT-4 70.6, human 78.0 (accuracy)",
+    "bioasq_yesno": "majority 63.9, MedRAG GPT-3.5 90.3, GPT-4 92.6 (accuracy)",
+    "bioasq_summary": "BioASQ 13b participants: ROUGE-SU4 F1 about 0.29",
+}
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def accuracy(gold: list[str], predicted: list[str]) -> float:
+    return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
+
+
+def macro_f1(gold: list[str], predicted: list[str], classes: Iterable[str] | None = None) -> float:
+    """Mean per-class F1 over the gold classes (or the classes given)."""
+    scores = []
+    for cls in sorted(set(classes or gold)):
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == cls)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == cls and g != cls)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == cls and p != cls)
+        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return sum(scores) / len(scores) if scores else math.nan
+
+
+def _rouge_tokens(text: str) -> list[str]:
+    from rouge_score.tokenizers import DefaultTokenizer
+
+    return DefaultTokenizer(use_stemmer=True).tokenize(text)
+
+
+def _f1(candidate: Counter, reference: Counter) -> float:
+    overlap = sum((candidate & reference).values())
+    if not overlap:
+        return 0.0
+    precision = overlap / sum(candidate.values())
+    recall = overlap / sum(reference.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def rouge_su4(candidate: str, reference: str) -> float:
+    """ROUGE-SU4 F1: unigrams plus skip-bigrams with at most 4 words between the pair."""
+    def units(tokens: list[str]) -> Counter:
+        grams = Counter((t,) for t in tokens)
+        for i, first in enumerate(tokens):
+            for second in tokens[i + 1:i + 6]:
+                grams[(first, second)] += 1
+        return grams
+
+    return _f1(units(_rouge_tokens(candidate)), units(_rouge_tokens(reference)))
+
+
+def rouge_2(candidate: str, reference: str) -> float:
+    from rouge_score.rouge_scorer import RougeScorer
+
+    return RougeScorer(["rouge2"], use_stemmer=True).score(reference, candidate)["rouge2"].fmeasure
+
+
+def traceability(answer: Answer) -> tuple[int, int]:
+    """(traceable statements, statements): direct answer and every bullet of a non-abstention."""
+    if answer.abstained:
+        return 0, 0
+    quotes = {q.sentence_id: q.text for r in answer.references for q in r.quotes}
+    numbers = {r.number for r in answer.references}
+    cited = set(answer.direct_answer.citations)
+    ok = total = 0
+    for statement in [answer.direct_answer, *answer.all_bullets()]:
+        total += 1
+        cited.update(statement.citations)
+        resolves = bool(statement.citations) and set(statement.citations) <= numbers
+        spans = [quotes.get(sid, "") for sid in statement.sentence_ids]
+        if resolves and any(statement.text and statement.text in s for s in spans):
+            ok += 1
+    # A reference nobody cites makes the whole page untraceable.
+    return (ok, total) if cited == numbers else (0, total)
+
+
+def answer_text(answer: Answer) -> str:
+    bullets = [b.text for b in answer.all_bullets()[:SUMMARY_BULLETS]]
+    return " ".join([answer.direct_answer.text, *bullets])
+
+
+def cited_pmids(answer: Answer) -> list[str]:
+    return [r.pmid for r in answer.references if r.pmid]
+
+
+# ---------------------------------------------------------------- libraries
+
+
+@contextmanager
+def temporary_library(folder: Path, documents: Iterable[Document],
+                      source_name: str) -> Iterator[Engine]:
+    """An engine over a fresh library holding `documents`, ingested the normal way."""
+    settings = Settings(library=folder / "library")
+    library = Library(settings, create=True)
+    try:
+        library.ingest_documents(documents, source_name=source_name)
+        library.refresh_indexes()
+        yield Engine(settings, library=library)
+    finally:
+        library.close()
+
+
+def _read(reader, path: Path) -> list[Document]:
+    return [d for d in reader.read(path) if isinstance(d, Document)]
+
+
+# ---------------------------------------------------------------- sets
+
+
+@dataclass
+class SetResult:
+    name: str
+    setting: str
+    questions: int
+    documents: int
+    metrics: dict[str, float]
+    seconds: float
+    anchors: str = ""
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def _pubmedqa_items(data: Path, limit: int | None) -> list[tuple[str, str, str]]:
+    folder = data / "pubmedqa"
+    records = json.loads((folder / "ori_pqal.json").read_text(encoding="utf-8"))
+    test = sorted(json.loads((folder / "pqal_split_pmids.json").read_text())["test"])
+    gold = json.loads((folder / "test_ground_truth.json").read_text())
+    items = [(pmid, records[pmid]["QUESTION"], gold[pmid]) for pmid in test]
+    return items[:limit] if limit else items
+
+
+def _bioasq_questions(data: Path, qtype: str, limit: int | None) -> list[dict]:
+    files = sorted((data / "bioasq").rglob("*_golden.json"))
+    if not files:
+        raise CiteMedError(f"no BioASQ golden files under {data / 'bioasq'}")
+    out = []
+    for file in files:
+        for q in json.loads(file.read_text(encoding="utf-8"))["questions"]:
+            if q.get("type") == qtype:
+                out.append(q)
+    return out[:limit] if limit else out
+
+
+def _trace(answers: list[Answer]) -> dict[str, float]:
+    ok = total = 0
+    for answer in answers:
+        a, b = traceability(answer)
+        ok += a
+        total += b
+    return {"traceability": ok / total if total else 1.0, "statements": float(total),
+            "abstained": sum(a.abstained for a in answers) / len(answers) if answers else 0.0}
+
+
+def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
+                 documents: int) -> SetResult:
+    started = time.perf_counter()
+    answers_out: list[Answer] = []
+    gold, predicted, raw = [], [], Counter()
+    for _, question, label in _pubmedqa_items(data, limit):
+        answer = engine.ask(question)
+        answers_out.append(answer)
+        verdict = answer.direct_answer.verdict or "insufficient"
+        raw[verdict] += 1
+        gold.append(label)
+        predicted.append(PUBMEDQA_MAP[verdict])
+    metrics = {"accuracy": accuracy(gold, predicted),
+               "macro_f1": macro_f1(gold, predicted, ("yes", "no", "maybe")),
+               **_trace(answers_out)}
+    return SetResult("pubmedqa", setting, len(gold), documents, metrics,
+                     time.perf_counter() - started, ANCHORS["pubmedqa"],
+                     {"verdicts": dict(raw)})
+
+
+def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents: int
+                     ) -> SetResult:
+    started = time.perf_counter()
+    answers_out: list[Answer] = []
+    gold, strict, leaning, raw = [], [], [], Counter()
+    for q in _bioasq_questions(data, "yesno", limit):
+        answer = engine.ask(q["body"])
+        answers_out.append(answer)
+        verdict = answer.direct_answer.verdict or "insufficient"
+        raw[verdict] += 1
+        gold.append(str(q.get("exact_answer", "")).strip().lower())
+        strict.append(verdict)
+        scores = answer.direct_answer.verdict_scores
+        if verdict == "uncertain" and scores:
+            verdict = "yes" if scores.get("yes", 0) >= scores.get("no", 0) else "no"
+        leaning.append(verdict)
+    metrics = {"accuracy": accuracy(gold, strict), "accuracy_leaning": accuracy(gold, leaning),
+               **_trace(answers_out)}
+    return SetResult("bioasq_yesno", "library = all BioASQ snippets", len(gold), documents,
+                     metrics, time.perf_counter() - started, ANCHORS["bioasq_yesno"],
+                     {"verdicts": dict(raw)})
+
+
+def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documents: int
+                       ) -> SetResult:
+    started = time.perf_counter()
+    answers_out: list[Answer] = []
+    r2, su4, hit_gold, precision = [], [], [], []
+    for q in _bioasq_questions(data, "summary", limit):
+        answer = engine.ask(q["body"])
+        answers_out.append(answer)
+        ideals = q.get("ideal_answer") or []
+        ideals = [ideals] if isinstance(ideals, str) else ideals
+        text = answer_text(answer) if not answer.abstained else ""
+        r2.append(max((rouge_2(text, i) for i in ideals), default=0.0) if text else 0.0)
+        su4.append(max((rouge_su4(text, i) for i in ideals), default=0.0) if text else 0.0)
+        gold = {u.rstrip("/").rsplit("/", 1)[-1] for u in q.get("documents") or []}
+        pmids = cited_pmids(answer)
+        hit_gold.append(bool(gold & set(pmids)))
+        if pmids:
+            precision.append(sum(p in gold for p in pmids) / len(pmids))
+    n = len(r2) or 1
+    metrics = {"rouge2_f1": sum(r2) / n, "rouge_su4_f1": sum(su4) / n,
+               "answers_citing_gold": sum(hit_gold) / n,
+               "citation_precision": sum(precision) / len(precision) if precision else 0.0,
+               **_trace(answers_out)}
+    return SetResult("bioasq_summary", "library = all BioASQ snippets", len(r2), documents,
+                     metrics, time.perf_counter() - started, ANCHORS["bioasq_summary"])
+
+
+SETS = ("pubmedqa", "bioasq_yesno", "bioasq_summary")
+
+
+def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = None,
+        with_conclusions: bool = False, library: Library | None = None,
+        progress: Callable[[str], None] = lambda _: None) -> list[SetResult]:
+    """Run the chosen sets; with `library`, every set is asked of that library instead."""
+    from citemed.sources.bioasq import BioASQReader
+    from citemed.sources.pubmedqa import PubMedQAReader
+
+    data = Path(settings.data)
+    sets = list(sets)
+    unknown = [s for s in sets if s not in SETS]
+    if unknown:
+        raise CiteMedError(f"unknown answer set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
+    results: list[SetResult] = []
+    with tempfile.TemporaryDirectory(prefix="citemed-eval-") as tmp:
+        if "pubmedqa" in sets:
+            if library is not None:
+                engine, count, setting = Engine(settings, library=library), len(library.store), \
+                    f"library {library.folder}"
+                results.append(run_pubmedqa(engine, data, limit=limit, setting=setting,
+                                            documents=count))
+            variants = [False, True] if with_conclusions else [False]
+            for include in variants if library is None else []:
+                docs = _read(PubMedQAReader(include_conclusions=include),
+                             data / "pubmedqa" / "ori_pqal.json")
+                setting = ("WITH conclusions (the answer is in the library)" if include
+                           else "library = 1,000 abstracts without conclusions")
+                progress(f"pubmedqa: {setting}")
+                with temporary_library(Path(tmp) / f"pq{int(include)}", docs, "pubmedqa") as eng:
+                    results.append(run_pubmedqa(eng, data, limit=limit, setting=setting,
+                                                documents=len(docs)))
+        bioasq_sets = [s for s in sets if s.startswith("bioasq")]
+        if bioasq_sets:
+            if library is not None:
+                engine, count = Engine(settings, library=library), len(library.store)
+                results.extend(_bioasq(engine, data, bioasq_sets, limit, count))
+            else:
+                docs = _read(BioASQReader(), data / "bioasq")
+                progress(f"bioasq: {len(docs)} documents")
+                with temporary_library(Path(tmp) / "bioasq", docs, "bioasq") as eng:
+                    results.extend(_bioasq(eng, data, bioasq_sets, limit, len(docs)))
+    return results
+
+
+def _bioasq(engine: Engine, data: Path, sets: list[str], limit: int | None,
+            documents: int) -> list[SetResult]:
+    out = []
+    if "bioasq_yesno" in sets:
+        out.append(run_bioasq_yesno(engine, data, limit=limit, documents=documents))
+    if "bioasq_summary" in sets:
+        out.append(run_bioasq_summary(engine, data, limit=limit, documents=documents))
+    return out
+
+
+def result_dict(result: SetResult) -> dict[str, object]:
+    return {"name": result.name, "setting": result.setting, "questions": result.questions,
+            "documents": result.documents, "seconds": round(result.seconds, 1),
+            "metrics": {k: round(v, 4) for k, v in result.metrics.items()},
+            "anchors": result.anchors, "details": result.details}

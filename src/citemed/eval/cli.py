@@ -1,0 +1,124 @@
+"""`citemed eval ...`: the evaluation sub-commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from citemed.errors import CiteMedError
+
+eval_app = typer.Typer(help="Measure CiteMed on public benchmarks.", no_args_is_help=True)
+
+
+@eval_app.command("retrieval")
+def retrieval(
+    library: Annotated[Path | None, typer.Option(
+        "--library", "-l", help="Also run every set inside this library (e.g. the demo library)."
+    )] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--sets", help="Sets to run (repeatable); default all available.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N queries per set.")] = None,
+    pin: Annotated[Path | None, typer.Option(
+        "--pin", help="Write full and regression-subset scores to this expected-scores file.")
+    ] = None,
+) -> None:
+    """Retrieval quality per benchmark, CiteMed beside the plain bm25s baseline."""
+    from citemed.cli import console, fail, make_settings
+    from citemed.eval.retrieval import available_sets, pin_expected, run
+    from citemed.library import Library
+
+    settings = make_settings(None, data)
+    if pin is not None:
+        print(json.dumps(pin_expected(settings, pin), indent=2))
+        return
+    try:
+        names = sets or list(available_sets(Path(settings.data)))
+        whole = Library(make_settings(library)) if library is not None else None
+        results = run(settings, names, limit=limit, library=whole,
+                      progress=lambda msg: console.print(f"[dim]{msg}[/]"))
+    except CiteMedError as error:
+        fail(error)
+        return
+    if as_json:
+        print(json.dumps([vars(r) for r in results], indent=2))
+        return
+    table = Table(title="Retrieval: CiteMed vs bm25s baseline")
+    for col in ["set", "where", "docs", "queries", "metric", "citemed", "baseline", "delta"]:
+        table.add_column(col, justify="left" if col in ("set", "where", "metric") else "right")
+    for r in results:
+        for name, ours in r.citemed.items():
+            base = r.baseline[name]
+            table.add_row(r.name, r.where, f"{r.documents:,}", str(r.queries), name,
+                          f"{ours:.3f}", f"{base:.3f}", f"{ours - base:+.3f}")
+    Console(width=120).print(table)
+
+
+@eval_app.command("answers")
+def answers(
+    library: Annotated[Path | None, typer.Option(
+        "--library", "-l", help="Ask every set of this library instead of per-set libraries."
+    )] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N questions per set.")] = None,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (repeatable); default all.")
+    ] = None,
+    with_conclusions: Annotated[bool, typer.Option(
+        "--with-conclusions", help="Also run PubMedQA with conclusions in the library.")
+    ] = False,
+) -> None:
+    """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""
+    from citemed.cli import console, fail, make_settings
+    from citemed.eval.answers import SETS, result_dict, run
+    from citemed.library import Library
+
+    settings = make_settings(None, data)
+    try:
+        whole = Library(make_settings(library)) if library is not None else None
+        results = run(settings, sets or SETS, limit=limit, with_conclusions=with_conclusions,
+                      library=whole, progress=lambda msg: console.print(f"[dim]{msg}[/]"))
+    except CiteMedError as error:
+        fail(error)
+        return
+    if as_json:
+        print(json.dumps([result_dict(r) for r in results], indent=2))
+        return
+    table = Table(title="Answer evaluation")
+    for col in ["set", "setting", "questions", "metric", "value", "anchors"]:
+        table.add_column(col)
+    for r in results:
+        for i, (name, value) in enumerate(r.metrics.items()):
+            table.add_row(r.name if i == 0 else "", r.setting if i == 0 else "",
+                          str(r.questions) if i == 0 else "", name,
+                          f"{value:.4f}" if name != "statements" else f"{value:.0f}",
+                          r.anchors if i == 0 else "")
+    console.print(table)
+
+
+@eval_app.command("train-verdict")
+def train_verdict(
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Weights file (default: the packaged stance_weights.json).")] = None,
+    scifact: Annotated[bool, typer.Option(
+        "--scifact", help="Add SciFact train claims (lowered cross-validated accuracy: off).")
+    ] = False,
+) -> None:
+    """Retrain the yes/no stance model on training splits only (PubMedQA train_dev, SciFact train)."""
+    from citemed.cli import console, fail, make_settings
+    from citemed.compose.verdict import WEIGHTS_FILE
+    from citemed.eval.train_verdict import train
+
+    try:
+        train(make_settings(None, data), output=output or WEIGHTS_FILE,
+              use_scifact=scifact, log=lambda m: console.print(m))
+    except CiteMedError as error:
+        fail(error)

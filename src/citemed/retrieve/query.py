@@ -1,0 +1,92 @@
+"""Query analysis: stemmed terms with weights, expanded from what the library itself teaches.
+
+- Abbreviations mined from the library ("long form (SHORT)"): a short form in the question adds
+  its long-form terms, so "AIMSS" also matches abstracts that spell the syndrome out.
+- British/American spelling: "anaemia", "oesophageal", "tumour", "paediatric" also match the
+  other spelling when the library holds it.
+- Stop-wording is negation safe (see citemed.text.STOPWORDS): "not", "no", "without" stay.
+Expansions get weights below 1 so an exact match always counts more.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from citemed.retrieve.abbreviations import normalize_short
+from citemed.text import raw_tokens, tokenize
+
+ABBREVIATION_WEIGHT = 0.5
+SPELLING_WEIGHT = 1.0  # the same word spelled differently
+
+# British -> American rewrites, applied to one word; tried in order, all that apply.
+_SPELLING_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<=[a-z])ae(?=[a-z])"), "e"),  # anaemia, haemorrhage, paediatric
+    (re.compile(r"(?<=[a-z]{2})oe(?=[a-z])"), "e"),  # diarrhoea, dyspnoea (not "does")
+    (re.compile(r"^(f?)oe(?=[a-z])"), r"\1e"),  # oestrogen, oesophageal, oedema, foetal
+    (re.compile(r"(?<=[a-z]{3})our(?=(s|al|ed|ing|ous)?$)"), "or"),  # tumour (not hour, four)
+    (re.compile(r"(?<=[a-z]{3})is(?=(e|ed|es|ing|ation|ations)$)"), "iz"),  # randomised
+    (re.compile(r"(?<=[a-z])ys(?=(e|ed|es|ing)$)"), "yz"),  # analysed, paralyse
+    (re.compile(r"(?<=[a-z])tre$"), "ter"),  # centre, litre
+    (re.compile(r"(?<=[a-z])ogue$"), "og"),  # analogue, catalogue
+]
+
+
+@dataclass
+class Query:
+    text: str
+    terms: dict[str, float]
+    # Term -> the original term it expands (for coverage: a term counts once, by any variant).
+    expansions: dict[str, str] = field(default_factory=dict)
+
+    def groups(self) -> dict[str, list[str]]:
+        """Original term -> itself plus its expansions."""
+        out: dict[str, list[str]] = {}
+        for term in self.terms:
+            root = self.expansions.get(term, term)
+            out.setdefault(root, []).append(term)
+        return out
+
+
+def spelling_variants(word: str) -> set[str]:
+    variants = set()
+    for pattern, replacement in _SPELLING_RULES:
+        changed = pattern.sub(replacement, word)
+        if changed != word:
+            variants.add(changed)
+    return variants
+
+
+def analyze(text: str, *, vocab: dict[str, int] | None = None,
+            abbreviations: dict[str, list[str]] | None = None) -> Query:
+    """Stemmed query terms with weights; expansions only when `vocab` holds them."""
+    terms: dict[str, float] = {}
+    for token in tokenize(text):
+        terms[token] = terms.get(token, 0.0) + 1.0
+    query = Query(text=text, terms=terms)
+    if vocab is None:
+        return query
+    originals = set(terms)
+    for word in raw_tokens(text):
+        stems = tokenize(word)
+        if not stems:
+            continue
+        root = stems[0]
+        for variant in spelling_variants(word):
+            for stem in tokenize(variant):
+                _expand(query, stem, root, SPELLING_WEIGHT, vocab, originals)
+        long_terms = (abbreviations or {}).get(normalize_short(word), [])
+        for long_term in long_terms:
+            # The long form shares one term's weight, so a spelled-out match counts like one
+            # matched term, not like several.
+            _expand(query, long_term, root, ABBREVIATION_WEIGHT / len(long_terms), vocab,
+                    originals)
+    return query
+
+
+def _expand(query: Query, term: str, root: str, weight: float, vocab: dict[str, int],
+            originals: set[str]) -> None:
+    if term in originals or term not in vocab:
+        return
+    query.terms[term] = max(query.terms.get(term, 0.0), weight)
+    query.expansions.setdefault(term, root)

@@ -1,0 +1,100 @@
+"""MedQuAD JSONL (`medquad_answered.jsonl`): one consumer-health page section per QA pair.
+
+Each record is one question/answer from an NIH page. The document title reads like the page
+section it came from ("Acromegaly: treatment"), the answer's XML indentation is undone into
+paragraphs and bullets, and the upstream ids and UMLS annotations are kept in `extra`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from citemed.model import Document, Kind
+from citemed.sources.base import clean_layout, make_section, text_field
+from citemed.sources.jsonl import JsonLinesReader
+
+SITES: dict[str, str] = {
+    "CancerGov": "National Cancer Institute (CancerGov)",
+    "GARD": "Genetic and Rare Diseases Information Center (GARD)",
+    "GHR": "Genetics Home Reference (GHR)",
+    "MPlusHealthTopics": "MedlinePlus Health Topics",
+    "NHLBI": "National Heart, Lung, and Blood Institute (NHLBI)",
+    "NIDDK": "National Institute of Diabetes and Digestive and Kidney Diseases (NIDDK)",
+    "NIHSeniorHealth": "NIHSeniorHealth (National Institutes of Health)",
+    "NINDS": "National Institute of Neurological Disorders and Stroke (NINDS)",
+    "CDC": "Centers for Disease Control and Prevention (CDC)",
+}
+
+# MedQuAD question type -> the page-section name a reader expects in a title.
+TOPICS: dict[str, str] = {
+    "information": "overview",
+    "symptoms": "symptoms",
+    "treatment": "treatment",
+    "inheritance": "inheritance",
+    "frequency": "how common it is",
+    "genetic changes": "genetic changes",
+    "causes": "causes",
+    "exams and tests": "diagnosis",
+    "research": "research and clinical trials",
+    "outlook": "outlook",
+    "susceptibility": "who is at risk",
+    "considerations": "what to do",
+    "prevention": "prevention",
+    "stages": "stages",
+    "complications": "complications",
+    "support groups": "support groups",
+}
+
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([?.!,;:])")
+_ARE = re.compile(r"\bis \(are\)", re.I)
+
+
+def clean_question(question: str) -> str:
+    """'What is (are) Acromegaly ?' -> 'What is Acromegaly?'; 'at risk for X? ?' -> '...X?'."""
+    text = _ARE.sub("is", " ".join(question.split()))
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = re.sub(r"\?+", "?", text)
+    return text[:1].upper() + text[1:]
+
+
+def page_title(focus: str, question_type: str, question: str) -> str:
+    if focus:
+        topic = TOPICS.get(question_type)
+        return f"{focus}: {topic}" if topic else f"{focus}: {clean_question(question)}"
+    return clean_question(question)
+
+
+class MedQuADReader(JsonLinesReader):
+    name = "medquad"
+    signature = frozenset({"focus", "question_type", "answer", "source_collection"})
+
+    def document(self, record: dict) -> Document:
+        local_id = text_field(record, "id", required=True)
+        answer = clean_layout(text_field(record, "answer", required=True))
+        if not answer:
+            raise ValueError("field 'answer' is empty")
+        focus = text_field(record, "focus")
+        question = text_field(record, "question")
+        question_type = text_field(record, "question_type")
+        site = text_field(record, "source")
+        synonyms = [str(s).strip() for s in record.get("focus_synonyms") or [] if str(s).strip()]
+        terms = list(dict.fromkeys([focus, *synonyms])) if focus else synonyms
+        return Document(
+            id=f"medquad:{local_id}",
+            collection="medquad",
+            kind=Kind.CONSUMER,
+            title=page_title(focus, question_type, question),
+            source=SITES.get(site, site),
+            url=text_field(record, "url") or None,
+            terms=terms,
+            sections=[make_section(clean_question(question) if question else "ANSWER", answer)],
+            extra={
+                "question": question,
+                "question_type": question_type,
+                "qid": record.get("qid"),
+                "focus_category": record.get("focus_category"),
+                "umls_cuis": record.get("umls_cuis") or [],
+                "umls_semantic_types": record.get("umls_semantic_types") or [],
+                "umls_semantic_group": record.get("umls_semantic_group"),
+            },
+        )

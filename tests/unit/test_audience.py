@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from citemed.audience import PATIENT_DISCLAIMER, Rewriter, adapt
+from citemed.audience.readability import flesch_kincaid_grade
+from citemed.audience.redflags import CRISIS_NOTICE, URGENT_NOTICE, red_flags, urgent_notices
+from citemed.audience.vocabulary import CURATED, best_pairs, library_vocabulary, mine_pairs
+from citemed.engine import Engine
+from tests.web_documents import web_documents
+
+
+def test_rewriter_records_every_substitution_and_keeps_case():
+    text, subs = Rewriter(CURATED).rewrite(
+        "Arthralgia and myalgias were common (95% CI 1.2-3.4) in postmenopausal women.")
+    assert text == "Joint pain and muscle pain were common in after menopause women."
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("(95% CI 1.2-3.4)", ""), ("Arthralgia", "Joint pain"), ("myalgias", "muscle pain"),
+        ("postmenopausal", "after menopause")]
+
+
+def test_rewriter_leaves_a_term_that_is_already_glossed():
+    text, subs = Rewriter(CURATED).rewrite("Some medicines cause arthralgia (joint pain).")
+    assert text == "Some medicines cause arthralgia (joint pain)."
+    assert subs == []
+
+
+def test_reading_grade_counts_our_own_sentences():
+    assert flesch_kincaid_grade("The cat sat on the mat. It was warm.") < 2
+    technical = ("Aromatase inhibitor-induced musculoskeletal syndrome is characterized by "
+                 "symmetrical arthralgia and myalgia in postmenopausal women.")
+    assert flesch_kincaid_grade(technical) > 14
+    # A decimal does not split the sentence (which would deflate the grade).
+    assert flesch_kincaid_grade("Risk fell by 2.5 percent in older adults.") == (
+        flesch_kincaid_grade("Risk fell by 2 percent in older adults."))
+    assert flesch_kincaid_grade("") is None
+
+
+def test_red_flags_name_symptoms_and_pick_the_crisis_line_for_suicidal_thoughts():
+    assert red_flags("I have crushing chest pain and my left arm hurts") == ["chest pain"]
+    assert red_flags("My father has a drooping face and slurred speech") == ["stroke signs"]
+    assert red_flags("Does metformin cause weight loss?") == []
+    assert urgent_notices("I keep having suicidal thoughts") == [CRISIS_NOTICE]
+    assert urgent_notices("my throat is swelling after a bee sting") == [URGENT_NOTICE]
+
+
+def test_lay_pairs_are_mined_from_glosses_in_both_orders():
+    counts = mine_pairs(document.sections[0].text + " " + document.sections[1].text
+                        for document in web_documents() if document.id == "webfix:joint-consumer")
+    pairs = best_pairs(counts, min_count=2)
+    assert pairs == {"arthralgia": "joint pain", "myalgia": "muscle pain"}
+
+
+def test_library_vocabulary_is_cached_per_library_version(library):
+    library.ingest_documents(web_documents(), source_name="fixture")
+    library.refresh_indexes()
+    vocabulary = library_vocabulary(library)
+    assert vocabulary["myalgia"] == "muscle pain"
+    cache = library.folder / "index" / "lay_vocabulary.json"
+    assert library.version in cache.read_text()
+
+
+def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
+    library.ingest_documents(web_documents(), source_name="fixture")
+    library.refresh_indexes()
+    engine = Engine(library.settings, library=library)
+    question = "Does metformin cause myalgia in men with type 2 diabetes?"
+    clinician = engine.ask(question, audience="clinician")
+    patient = adapt(clinician, "patient", vocabulary=CURATED)
+    assert "myalgia" in clinician.direct_answer.text
+    assert "muscle pain" in patient.direct_answer.text
+    assert {(s.original, s.replacement) for s in patient.direct_answer.substitutions} == {
+        ("associated with", "linked to"), ("myalgia", "muscle pain")}
+    # Quotes are the source sentences, byte for byte; sentence ids are kept.
+    for ref in patient.references:
+        document = library.document(ref.document_id)
+        texts = {sid: s.text for sid, _sec, s in document.iter_sentences()}
+        assert all(texts[q.sentence_id] == q.text for q in ref.quotes)
+    assert patient.direct_answer.sentence_ids == clinician.direct_answer.sentence_ids
+    assert patient.disclaimer == PATIENT_DISCLAIMER
+    assert patient.reading_grade is not None
+    assert all(len(s.bullets) <= 3 for s in patient.sections)
+
+
+def test_patient_references_are_renumbered_after_trimming(library):
+    engine = Engine(library.settings, library=library)
+    answer = engine.ask("Does exercise reduce aromatase inhibitor joint pain?", audience="patient")
+    cited = [answer.direct_answer.citations, *(b.citations for b in answer.all_bullets())]
+    numbers = [n for group in cited for n in group]
+    assert sorted({r.number for r in answer.references}) == list(range(1, len(answer.references) + 1))
+    assert set(numbers) == {r.number for r in answer.references}
+
+
+def test_engine_adds_urgent_notice_for_patients_only(library):
+    engine = Engine(library.settings, library=library)
+    question = "I have chest pain after taking anastrozole, is it joint pain?"
+    assert URGENT_NOTICE in engine.ask(question, audience="patient").notices
+    assert URGENT_NOTICE not in engine.ask(question, audience="clinician").notices
+
+
+def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbreviations():
+    rewriter = Rewriter({})
+    text, subs = rewriter.rewrite("Enteroscopy (DBE) is safe; it is widely used, however, "
+                                  "data are limited.")
+    assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
+    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, and DBE finds lesions.")
+    assert kept == "Enteroscopy (DBE) is safe, and DBE finds lesions."
+
+
+def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_for_patients(
+        library):
+    library.ingest_documents(web_documents(), source_name="fixture")
+    library.refresh_indexes()
+    engine = Engine(library.settings, library=library)
+    question = "Does exercise help joint pain and muscle pain from aromatase inhibitors?"
+
+    def first_kinds(answer):
+        kinds = {r.number: r.kind for r in answer.references}
+        return [[kinds[b.citations[0]] for b in s.bullets] for s in answer.sections]
+
+    clinician = first_kinds(engine.ask(question, audience="clinician"))
+    assert ["randomized_trial", "consumer", "consumer", "consumer"] in clinician
+    patient = engine.ask(question, audience="patient")
+    assert ["consumer", "consumer", "consumer"] in first_kinds(patient)
+    numbers = [n for b in [patient.direct_answer, *patient.all_bullets()] for n in b.citations]
+    assert numbers[0] == 1
+    assert sorted({r.number for r in patient.references}) == sorted(set(numbers))

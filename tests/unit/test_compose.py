@@ -1,0 +1,182 @@
+"""The composer on small hand-written evidence: question analysis, selection, verdicts, layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from citemed.compose import compose
+from citemed.compose.facets import facet_of, sentence_role
+from citemed.compose.question import analyze_question, question_type, section_plan
+from citemed.compose.select import is_fragment, trim
+from citemed.engine import Engine
+from citemed.eval.answers import traceability
+from citemed.model import Document, Hit, Kind
+from citemed.render import to_markdown
+from citemed.sources.base import make_section
+
+
+def _doc(doc_id: str, title: str, sections: list[tuple[str, str]],
+         kind: Kind = Kind.OBSERVATIONAL) -> Document:
+    return Document(id=f"t:{doc_id}", collection="t", kind=kind, title=title, source="Test J",
+                    year=2021, pmid=doc_id,
+                    sections=[make_section(label, text) for label, text in sections])
+
+
+def _hits(*docs: Document) -> list[Hit]:
+    return [Hit(document=d, score=10.0 - i, rank=i + 1) for i, d in enumerate(docs)]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Is metformin linked to lactic acidosis?", "yesno"),
+    ("Aromatase inhibitor-related musculoskeletal symptoms: is preventing osteoporosis the key?",
+     "yesno"),
+    ("Aripiprazole: a new risk factor for pathological gambling?", "yesno"),
+    ("What is the first-line treatment of gout?", "treatment"),
+    ("How does metformin lower glucose?", "mechanism"),
+    ("What dose of vitamin D should adults take?", "dosing"),
+    ("Which test best diagnoses pulmonary embolism?", "diagnosis"),
+    ("What is the survival of stage I lung cancer?", "prognosis"),
+    ("Apixaban versus warfarin in atrial fibrillation", "comparison"),
+    ("What is sarcoidosis?", "definition"),
+])
+def test_question_types(question, expected):
+    assert question_type(question) == expected
+
+
+def test_section_plan_follows_the_question():
+    treatment = section_plan(analyze_question("What is the best treatment for gout flares?"))
+    assert treatment[:2] == ("answer", "treatment") and treatment[-1] == "pitfalls"
+    mechanism = section_plan(analyze_question("How does aspirin cause gastric ulcers?"))
+    assert mechanism[:2] == ("answer", "mechanism") and mechanism[-1] == "pitfalls"
+
+
+def test_concepts_drop_question_words_and_split_compounds():
+    analysis = analyze_question("Is aromatase inhibitor-induced arthralgia linked to estrogen?")
+    assert analysis.concepts == ("aromatas", "inhibitor", "arthralgia", "estrogen")
+    assert ("aromatas", "inhibitor") in analysis.phrases
+
+
+@pytest.mark.parametrize(("sentence", "span"), [
+    ("In conclusion, exercise reduced joint pain.", "exercise reduced joint pain."),
+    ("RESULTS: Pain fell by 20% (p<0.01).", "Pain fell by 20% (p<0.01)."),
+    ("However, relapse was rare.", "relapse was rare."),
+    ("Overall, in conclusion, the drug was safe.", "the drug was safe."),
+])
+def test_trim_keeps_a_contiguous_span(sentence, span):
+    assert trim(sentence) == span and span in sentence
+
+
+def test_fragments_titles_and_questions_are_not_findings():
+    title = "Exercise for aromatase inhibitor arthralgia: a randomized trial"
+    assert is_fragment("he methodological quality was medium to high in all trials.", title)
+    assert is_fragment(title, title)
+    assert is_fragment("Does exercise reduce joint pain in these women?", title)
+    assert is_fragment("Too short.", title)
+    assert not is_fragment("Exercise reduced worst joint pain by 20% versus usual care.", title)
+    assert not is_fragment("p53 mutations were found in 40% of the tumours studied.", title)
+
+
+def test_roles_keep_aims_and_methods_out():
+    assert sentence_role("BACKGROUND", "The aim of this study was to correlate symptoms.") == "aim"
+    assert sentence_role("METHODS", "We reviewed charts of 856 patients seen in 2007.") == "method"
+    assert sentence_role("RESULTS", "Pain fell by 20% in the exercise arm.") == "result"
+    assert sentence_role("ABSTRACT", "In conclusion, exercise helps.") == "conclusion"
+
+
+def test_facets():
+    assert facet_of("Avoid combining an ACE inhibitor with an angiotensin receptor blocker.") \
+        == "pitfalls"
+    assert facet_of("Arthralgia was reported by 47% of women receiving anastrozole.") \
+        == "prevalence"
+    assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
+
+
+AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [
+    ("BACKGROUND", "Aromatase inhibitors are widely used in breast cancer. The aim of this study "
+                   "was to relate arthralgia to estrogen levels."),
+    ("METHODS", "We enrolled 300 women starting anastrozole."),
+    ("RESULTS", "Arthralgia was reported by 47% of 300 women receiving aromatase inhibitors. "
+                "Women with the lowest estradiol levels had significantly more aromatase "
+                "inhibitor arthralgia (p<0.001)."),
+    ("CONCLUSIONS", "In conclusion, estrogen deprivation is linked to aromatase inhibitor "
+                    "arthralgia."),
+])
+AI_REVIEW = _doc("2", "Aromatase inhibitor arthralgia: a systematic review", [
+    ("RESULTS", "Estrogen deprivation is linked to aromatase inhibitor arthralgia in most "
+                "cohorts."),
+    ("CONCLUSIONS", "Exercise is an effective treatment for aromatase inhibitor arthralgia "
+                    "linked to estrogen deprivation."),
+], kind=Kind.SYSTEMATIC_REVIEW)
+OFF_TOPIC = _doc("3", "Hypertension in adults", [
+    ("RECOMMENDATIONS", "Offer a thiazide-like diuretic as first-line treatment of hypertension "
+                        "in adults."),
+], kind=Kind.GUIDELINE)
+
+QUESTION = "Is aromatase inhibitor arthralgia linked to estrogen deprivation?"
+
+
+def test_direct_answer_is_the_strongest_relevant_conclusion():
+    answer = compose(QUESTION, _hits(AI_STUDY, AI_REVIEW))
+    assert answer.question_type == "yesno" and not answer.abstained
+    assert answer.direct_answer.text.startswith("estrogen deprivation is linked")
+    assert answer.direct_answer.verdict == "yes"
+    assert answer.evidence_summary is not None and answer.evidence_summary.supporting >= 1
+
+
+def test_the_same_finding_from_two_sources_is_one_statement_citing_both():
+    answer = compose(QUESTION, _hits(AI_STUDY, AI_REVIEW))
+    statements = [answer.direct_answer, *answer.all_bullets()]
+    linked = [s for s in statements if "deprivation is linked to aromatase inhibitor arthralgia"
+              in s.text]
+    assert len(linked) == 1 and len(linked[0].citations) == 2
+
+
+def test_aims_methods_background_and_off_topic_sources_never_become_bullets():
+    answer = compose(QUESTION, _hits(AI_STUDY, OFF_TOPIC, AI_REVIEW))
+    texts = " ".join(s.text for s in [answer.direct_answer, *answer.all_bullets()])
+    assert "aim of this study" not in texts and "We enrolled" not in texts
+    assert "widely used" not in texts
+    assert "t:3" not in {r.document_id for r in answer.references}
+
+
+def test_numbers_are_kept_exactly_and_every_statement_is_traceable():
+    answer = compose(QUESTION, _hits(AI_STUDY, AI_REVIEW))
+    texts = [b.text for b in answer.all_bullets()]
+    assert "Arthralgia was reported by 47% of 300 women receiving aromatase inhibitors." in texts
+    assert traceability(answer) == (len(texts) + 1, len(texts) + 1)
+
+
+def test_negative_evidence_gives_a_no_verdict():
+    trial = _doc("4", "Vitamin X for aromatase inhibitor arthralgia: a randomized trial", [
+        ("RESULTS", "Vitamin X did not reduce aromatase inhibitor arthralgia compared with "
+                    "placebo (p=0.62). There was no significant difference in arthralgia "
+                    "scores between the vitamin X and placebo groups."),
+    ], kind=Kind.RANDOMIZED_TRIAL)
+    answer = compose("Does vitamin X reduce aromatase inhibitor arthralgia?", _hits(trial))
+    assert answer.direct_answer.verdict == "no"
+    assert answer.evidence_summary is not None and answer.evidence_summary.opposing == 1
+
+
+def test_abstains_instead_of_padding_with_loosely_related_sources(library):
+    engine = Engine(library.settings, library=library)
+    # BM25 finds the hypertension guideline through "first-line treatment"; it is not about
+    # migraine, so the page must abstain rather than cite it.
+    answer = engine.ask("What is the first-line treatment of migraine?")
+    assert engine.search("What is the first-line treatment of migraine?")
+    assert answer.abstained and answer.references == [] and answer.sections == []
+    assert "migraine" in answer.direct_answer.text
+
+
+def test_patient_audience_gets_its_own_disclaimer():
+    clinician = compose(QUESTION, _hits(AI_STUDY), audience="clinician")
+    patient = compose(QUESTION, _hits(AI_STUDY), audience="patient")
+    assert patient.disclaimer != clinician.disclaimer and "doctor" in patient.disclaimer
+
+
+def test_markdown_shows_verdict_citations_and_quotes():
+    answer = compose(QUESTION, _hits(AI_STUDY, AI_REVIEW))
+    page = to_markdown(answer)
+    assert page.startswith(f"# {QUESTION}")
+    assert "**Yes.** Estrogen deprivation is linked" in page  # display capitalises the span
+    assert "## References" in page and "Systematic review:" in page
+    assert "> \"In conclusion, estrogen deprivation is linked" in page

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import pytest
+
+from citemed.conversation import ThreadStore, Turn, focus_of, resolve_followup
+from citemed.errors import InputError, NotFoundError
+
+
+def after(previous: str, followup: str) -> str:
+    return resolve_followup(followup, [Turn(question=previous, resolved_question=previous)])
+
+
+def test_population_follow_up_replaces_the_earlier_population():
+    assert after("Does metformin lower weight in women with type 2 diabetes?",
+                 "what about in men?") == "Does metformin lower weight in men with type 2 diabetes?"
+
+
+def test_population_follow_up_is_appended_when_the_earlier_question_had_none():
+    assert after("Is anastrozole linked to joint pain?", "And in older women?") == (
+        "Is anastrozole linked to joint pain in older women?")
+    assert after("Is anastrozole linked to joint pain?", "What about children?") == (
+        "Is anastrozole linked to joint pain in children?")
+    assert after("Is ibuprofen safe?", "what about pregnancy?") == "Is ibuprofen safe during pregnancy?"
+
+
+def test_aspect_follow_up_carries_the_drug_forward():
+    assert after("Does metformin lower weight in women with type 2 diabetes?",
+                 "and the dose?") == "What is the dose of metformin?"
+    assert after("Is tamoxifen effective for breast cancer prevention?",
+                 "What about side effects?") == "What are the side effects of tamoxifen?"
+
+
+def test_aspect_follow_up_without_a_drug_uses_the_first_topic():
+    assert after("Is aromatase inhibitor arthralgia linked to estrogen deprivation?",
+                 "how is it treated?") == "What is the treatment of aromatase inhibitor arthralgia?"
+
+
+def test_pronoun_is_replaced_by_the_earlier_focus():
+    assert after("Is metformin effective for type 2 diabetes?", "Does it cause weight gain?") == (
+        "Does metformin cause weight gain?")
+
+
+def test_what_about_another_topic_swaps_the_focus():
+    assert after("Does anastrozole cause joint pain?", "what about letrozole?") == (
+        "Does letrozole cause joint pain?")
+
+
+def test_standalone_questions_and_first_turns_are_unchanged():
+    standalone = "What is the first-line treatment for hypertension in adults?"
+    assert after("Does metformin lower weight?", standalone) == standalone
+    assert resolve_followup("and the dose?", None) == "and the dose?"
+
+
+def test_focus_prefers_a_drug_over_the_first_noun_chunk():
+    assert focus_of("Is weight loss with semaglutide larger than with metformin?") == "semaglutide"
+    assert focus_of("Is estrogen deprivation linked to arthralgia?") == "estrogen deprivation"
+
+
+def test_thread_store_round_trips_turns_and_rejects_unknown_ids(tmp_path):
+    store = ThreadStore(tmp_path / "threads.sqlite")
+    thread_id = store.create()
+    store.add_turn(thread_id, Turn("Is metformin safe?", "Is metformin safe?"))
+    assert store.add_turn(thread_id, Turn("and the dose?", "What is the dose of metformin?")) == 1
+    store.close()
+    reopened = ThreadStore(tmp_path / "threads.sqlite")
+    assert [t.resolved_question for t in reopened.turns(thread_id)] == [
+        "Is metformin safe?", "What is the dose of metformin?"]
+    with pytest.raises(NotFoundError):
+        reopened.turns("doesnotexist")
+    with pytest.raises(NotFoundError):
+        reopened.turns("../../etc")
+    with pytest.raises(NotFoundError):
+        reopened.add_turn("nosuchthread1", Turn("q", "q"))
+    reopened.close()
+
+
+def test_thread_store_caps_the_number_of_turns(tmp_path, monkeypatch):
+    monkeypatch.setattr("citemed.conversation.MAX_TURNS", 2)
+    store = ThreadStore(tmp_path / "threads.sqlite")
+    thread_id = store.create()
+    store.add_turn(thread_id, Turn("a?", "a?"))
+    store.add_turn(thread_id, Turn("b?", "b?"))
+    with pytest.raises(InputError, match="already has 2 questions"):
+        store.add_turn(thread_id, Turn("c?", "c?"))
+    store.close()

@@ -1,0 +1,118 @@
+"""Readers for the open JSONL sets, on small hand-written fixtures in each set's schema."""
+
+from pathlib import Path
+
+from citemed.errors import SourceError
+from citemed.model import Document, Kind
+from citemed.sources import reader_for
+from tests.conftest import FIXTURES
+
+SOURCES = FIXTURES / "sources"
+
+
+def read_path(path: Path, fmt: str | None = None) -> tuple[list[Document], list[SourceError]]:
+    items = list(reader_for(path, fmt).read(path))
+    return ([i for i in items if isinstance(i, Document)],
+            [i for i in items if isinstance(i, SourceError)])
+
+
+def read(name: str) -> tuple[list[Document], list[SourceError]]:
+    return read_path(SOURCES / name)
+
+
+def assert_offsets_exact(doc: Document) -> None:
+    for _, section, sentence in doc.iter_sentences():
+        assert section.text[sentence.start:sentence.end] == sentence.text
+
+
+def test_formats_are_detected_from_the_first_record():
+    names = {p.name: reader_for(p).name for p in sorted(SOURCES.glob("*.jsonl"))}
+    assert names == {"medquad.jsonl": "medquad", "medicationqa.jsonl": "medicationqa",
+                     "ngc.jsonl": "ngc", "scifact.jsonl": "scifact"}
+
+
+def test_medquad_page_title_site_terms_and_clean_paragraphs():
+    docs, errors = read("medquad.jsonl")
+    assert [d.id for d in docs] == ["medquad:1_Demo_QA/0001#1", "medquad:1_Demo_QA/0001#2"]
+    first = docs[0]
+    assert first.kind is Kind.CONSUMER
+    assert first.title == "Glimmer Syndrome: overview"
+    assert docs[1].title == "Glimmer Syndrome: treatment"
+    assert first.source == "National Cancer Institute (CancerGov)"
+    assert first.url == "https://example.org/pages/glimmer-syndrome"
+    assert first.terms == ["Glimmer Syndrome", "Glimmer disease", "GS"]
+    assert first.extra["question_type"] == "information" and first.extra["qid"] == "0001-1"
+    assert first.extra["umls_cuis"] == ["C0000001"]
+    section = first.sections[0]
+    assert section.label == "What is Glimmer Syndrome?"
+    assert "  " not in section.text  # XML indentation is gone
+    assert [s.text for s in section.sentences] == [
+        "Key Points", "- Glimmer syndrome is an invented condition used in tests.",
+        "- It causes sparkly skin.", "Glimmer syndrome affects the skin.", "It is not contagious.",
+    ]
+    assert_offsets_exact(first)
+    # The truncated line 2 and the record without an answer (line 4) are reported, not fatal.
+    assert [(e.record, "invalid JSON" in str(e)) for e in errors] == [(2, True), (4, False)]
+    assert "medquad.jsonl [record 4]" in str(errors[1]) and "answer" in str(errors[1])
+
+
+def test_medicationqa_titles_from_the_page_section_and_pmid_from_url():
+    docs, errors = read("medicationqa.jsonl")
+    assert [d.id for d in docs] == ["medicationqa:medqa-0001", "medicationqa:medqa-0002"]
+    assert docs[0].title == "zentrafil: DOSAGE AND ADMINISTRATION"
+    assert docs[0].source.startswith("DailyMed")
+    # 'NA' section title: the question names the page section instead.
+    assert docs[1].title == "zentrafil: Does zentrafil affect sleep"
+    assert docs[1].pmid == "12345678"
+    assert [e.record for e in errors] == [3]
+
+
+def test_ngc_recommendations_keep_their_grades_in_one_sentence():
+    docs, errors = read("ngc.jsonl")
+    (doc,) = docs
+    assert doc.id == "ngc:0042" and doc.kind is Kind.GUIDELINE
+    assert doc.source == "Demo Health Agency"
+    assert doc.year == 2016  # the revision, not the first release
+    assert doc.pmid == "11111111" and doc.extra["pmids"] == ["11111111"]
+    assert doc.extra["date_released"] == "2009 Mar (revised 2016 Jun)"
+    recs = doc.sections[0]
+    assert recs.label == "RECOMMENDATIONS"
+    texts = [s.text for s in recs.sentences]
+    assert "It should be brief. ( Strong for; Reviewed )" in texts
+    assert "- The Work Group suggests against routine biopsy. ( Weak against )" in texts
+    graded = {recs.sentences[g["sentence"]].text: g["grade"] for g in doc.extra["grades"]}
+    assert graded == {"It should be brief. ( Strong for; Reviewed )": "Strong for; Reviewed",
+                      "- The Work Group suggests against routine biopsy. ( Weak against )":
+                          "Weak against"}
+    labels = [s.label for s in doc.sections]
+    assert labels == ["RECOMMENDATIONS", "OBJECTIVES", "TARGET POPULATION",
+                      "INTERVENTIONS CONSIDERED"]  # "Not stated" harms are dropped
+    assert doc.terms == ["Glimmer syndrome", "Sparkly skin", "Dermatology"]
+    assert_offsets_exact(doc)
+    assert len(errors) == 1 and "[record 2]" in str(errors[0])
+
+
+def test_scifact_keeps_the_given_sentence_numbering_and_labels():
+    docs, errors = read("scifact.jsonl")
+    structured, plain = docs
+    assert structured.id == "scifact:101"
+    assert [s.label for s in structured.sections] == ["BACKGROUND", "RESULTS", "CONCLUSIONS"]
+    sentences = [s.text for _, _, s in structured.iter_sentences()]
+    assert sentences == ["Glimmer protein is found in skin.", "Its role is unknown.",
+                         "Levels were higher in 40 of 50 patients (p = 0.01).",
+                         "Glimmer protein marks disease."]
+    # An upper-case acronym is not a label; odd given sentences stay one sentence each.
+    assert [s.label for s in plain.sections] == ["ABSTRACT"]
+    assert [s.text for _, _, s in plain.iter_sentences()] == [
+        "HIV infection did not change glimmer levels.", "0.24 versus 1.15 +/-"]
+    for doc in docs:
+        assert_offsets_exact(doc)
+    assert [e.record for e in errors] == [3]
+
+
+def test_format_option_overrides_detection(tmp_path: Path):
+    path = tmp_path / "renamed.txt"
+    path.write_text((SOURCES / "scifact.jsonl").read_text())
+    docs, _ = read_path(path, "scifact")
+    assert len(docs) == 2
+

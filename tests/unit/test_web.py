@@ -1,0 +1,143 @@
+"""The web app in-process (TestClient) and the JSON API against a real `citemed serve`."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from citemed.model import Answer
+from citemed.web.app import create_app
+from tests.web_documents import build_web_library, running_server
+
+QUESTION = "Does metformin lower weight in women with type 2 diabetes?"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    settings = build_web_library(tmp_path_factory.mktemp("web") / "lib")
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_pages_send_security_headers_and_carry_no_inline_script_or_style(client):
+    for url in ["/", f"/ask?q={QUESTION}", "/policy", "/documents/webfix:metformin-dose"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        html = response.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), url
+        assert not re.search(r"\sstyle=|<style", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+
+
+def test_question_text_is_escaped(client):
+    response = client.get("/ask", params={"q": "Is metformin <script>alert(1)</script> safe?"})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+
+
+@pytest.mark.parametrize(("question", "message"), [
+    ("", "the question is empty"),
+    ("   ", "the question is empty"),
+    ("x" * 2001, "the limit is 2000"),
+    ("dose\x00\x01", "binary or control characters"),
+])
+def test_unusable_questions_get_a_clear_4xx(client, question, message):
+    api = client.post("/api/v1/ask", json={"question": question, "audience": "clinician"})
+    assert api.status_code == 400
+    assert message in api.json()["error"]
+    page = client.get("/ask", params={"q": question})
+    assert page.status_code == 400
+    assert message in page.text
+
+
+def test_api_validation_and_missing_things_map_to_4xx(client):
+    assert client.post("/api/v1/ask", json={"question": QUESTION, "audience": "robot"}
+                       ).status_code == 422
+    assert client.post("/api/v1/ask", content=b"\xff\xfe", headers={
+        "content-type": "application/json"}).status_code == 422
+    missing = client.get("/api/v1/documents/webfix:nope")
+    assert missing.status_code == 404 and "webfix:nope" in missing.json()["error"]
+    assert client.get("/api/v1/threads/nosuchthread").status_code == 404
+    assert client.get("/threads/nosuchthread").status_code == 404
+    assert client.get("/documents/webfix:nope").status_code == 404
+
+
+def test_api_answer_is_the_cli_json_schema_and_is_cached(client):
+    first = client.post("/api/v1/ask", json={"question": QUESTION, "audience": "clinician"})
+    assert first.status_code == 200
+    body = first.json()
+    assert body["schema"] == "citemed.answer"
+    answer = Answer.model_validate(body)
+    assert answer.direct_answer.citations and answer.references
+    assert all(q.sentence_id for r in answer.references for q in r.quotes)
+    service = client.app.state.service
+    hits = service.cache.hits
+    again = client.post("/api/v1/ask", json={"question": f"  {QUESTION} ", "audience": "clinician"})
+    assert again.json() == body
+    assert service.cache.hits == hits + 1
+    patient = client.post("/api/v1/ask", json={"question": QUESTION, "audience": "patient"})
+    assert patient.json()["audience"] == "patient"
+
+
+def test_api_threads_resolve_follow_ups(client):
+    started = client.post("/api/v1/threads", json={"question": QUESTION})
+    assert started.status_code == 201
+    thread_id = started.json()["thread_id"]
+    follow = client.post(f"/api/v1/threads/{thread_id}/ask", json={"question": "and the dose?"})
+    assert follow.json()["turn"] == 1
+    assert follow.json()["answer"]["resolved_question"] == "What is the dose of metformin?"
+    assert "500 mg" in follow.json()["answer"]["direct_answer"]["text"]
+    turns = client.get(f"/api/v1/threads/{thread_id}").json()["turns"]
+    assert [t["question"] for t in turns] == [QUESTION, "and the dose?"]
+
+
+def test_api_search_and_documents(client):
+    hits = client.get("/api/v1/search", params={"q": "metformin dose", "k": 3}).json()
+    assert hits[0]["document"]["id"] == "webfix:metformin-dose"
+    assert "dose" in hits[0]["sentences"][0]["text"]
+    doc = client.get("/api/v1/documents/webfix:metformin-dose").json()
+    sid = doc["sections"][0]["sentences"][0]["sentence_id"]
+    assert sid == "webfix:metformin-dose#0.0"
+    page = client.get("/documents/webfix:metformin-dose", params={"highlight": sid})
+    assert re.search(r'<mark class="cited" id="webfix:metformin-dose#0.0">The usual starting',
+                     page.text)
+
+
+def test_openapi_schema_lists_the_v1_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ["/api/v1/ask", "/api/v1/threads", "/api/v1/threads/{thread_id}/ask",
+                 "/api/v1/search", "/api/v1/documents/{document_id}"]:
+        assert path in paths
+
+
+def test_follow_up_form_creates_a_thread_page(client):
+    response = client.post("/threads", data={"previous": QUESTION, "q": "what about in men?",
+                                             "audience": "patient"}, follow_redirects=False)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert re.match(r"^/threads/[\w-]+\?audience=patient#latest$", location)
+    page = client.get(location.split("#")[0])
+    assert "Does metformin lower weight in men with type 2 diabetes?" in page.text
+    clinician = client.get(location.split("?")[0] + "?audience=clinician")
+    assert 'aria-current="true" data-audience="clinician"' in clinician.text
+
+
+def test_api_against_a_real_server(tmp_path):
+    with running_server(tmp_path / "lib") as base:
+        answer = httpx.post(f"{base}/api/v1/ask", json={"question": QUESTION}, timeout=30)
+        assert answer.status_code == 200
+        assert Answer.model_validate(answer.json()).references
+        bad = httpx.post(f"{base}/api/v1/ask", json={"question": "x" * 2001}, timeout=30)
+        assert bad.status_code == 400 and "the limit is 2000" in bad.json()["error"]
+        page = httpx.get(f"{base}/ask", params={"q": QUESTION}, timeout=30)
+        assert page.headers["x-frame-options"] == "DENY"
