@@ -114,6 +114,9 @@ def ingest(
         with _Progress() as progress:
             report = lib.ingest_paths(paths, format=format, progress=progress.task)
         print_report(report)
+        from citemed.articles.cli import report_stale_articles
+
+        report_stale_articles(lib)  # approved articles the new evidence would change
         lib.close()
     except CiteMedError as error:
         fail(error)
@@ -252,6 +255,11 @@ def serve(
         run_server(make_settings(library), host=host, port=port)
     except CiteMedError as error:
         fail(error)
+
+
+from citemed.articles.cli import register as register_articles  # noqa: E402
+
+register_articles(app)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ Other packages add routes through APIRouters; they find shared state on `app.sta
 
 from __future__ import annotations
 
-import importlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -97,19 +96,11 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    _include_optional_router(app, "citemed.web.articles")
+    from citemed.web.articles import make_router
+
+    # Articles share the warm engine, so saving an answer never loads a second model.
+    app.include_router(make_router(settings, engine=app.state.service.engine))
     return app
-
-
-def _include_optional_router(app: FastAPI, module_name: str) -> None:
-    """Include another team's router when its module is installed (articles, issue 5)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return
-    app.include_router(module.router)
 
 
 def _error_response(request: Request, status: int, message: str) -> Response:
