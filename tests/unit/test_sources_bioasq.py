@@ -20,7 +20,7 @@ def test_snippets_grouped_per_pmid_with_the_most_complete_title():
     assert [s.text for s in titled.sections[0].sentences] == ["Itch was reported by most patients."]
     untitled = docs["bioasq:222"]
     # No title snippet: say so instead of promoting an abstract sentence to a title.
-    assert untitled.title == "PubMed 222 (abstract excerpts; title not in BioASQ)"
+    assert untitled.title == "PubMed 222"
     assert untitled.extra["title_known"] is False
     # The same passage cited by two questions is kept once, in its longest form.
     assert untitled.sections[0].text == "Sparkle was measured in 20 adults. It fell with emollients."

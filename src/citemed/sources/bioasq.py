@@ -77,9 +77,10 @@ class BioASQReader:
                 id=f"bioasq:{pmid}",
                 collection="bioasq",
                 kind=kind_from_text(title, body),
-                # Most cited abstracts have no title snippet. Say so rather than pass off an
-                # abstract sentence as the article's title; the PubMed link gives the real one.
-                title=title or f"PubMed {pmid} (abstract excerpts; title not in BioASQ)",
+                # Most cited abstracts have no title snippet. Name the record by its PMID rather
+                # than pass off an abstract sentence as the article's title (and add no words
+                # to the index); `title_known` lets a renderer say so, the URL gives the title.
+                title=title or f"PubMed {pmid}",
                 source="PubMed abstract excerpts (BioASQ)",
                 pmid=pmid,
                 url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
