@@ -1,6 +1,7 @@
 """The ASGI application: `create_app(settings) -> FastAPI`.
 
-Other packages add routes through APIRouters; they find shared state on `app.state`:
+Other packages add routes through APIRouters (citemed.web.articles: `make_router(settings)` or
+`router`, included when the module exists); they find shared state on `app.state`:
     app.state.settings   Settings
     app.state.service    AnswerService (warm Engine, answer cache, threads)
     app.state.templates  Jinja2Templates over web/templates (autoescape on); extend base.html
@@ -97,19 +98,21 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    _include_optional_router(app, "citemed.web.articles")
+    _include_optional_router(app, "citemed.web.articles", settings)
     return app
 
 
-def _include_optional_router(app: FastAPI, module_name: str) -> None:
-    """Include another team's router when its module is installed (articles, issue 5)."""
+def _include_optional_router(app: FastAPI, module_name: str, settings: Settings) -> None:
+    """Include another team's router when its module is installed (articles, issue 5): either
+    `make_router(settings)` or a ready `router`."""
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name != module_name:
             raise
         return
-    app.include_router(module.router)
+    make_router = getattr(module, "make_router", None)
+    app.include_router(make_router(settings) if make_router else module.router)
 
 
 def _error_response(request: Request, status: int, message: str) -> Response:
