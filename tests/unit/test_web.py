@@ -154,3 +154,25 @@ def test_cross_site_follow_up_posts_are_refused(client):
                                                        "sec-fetch-site": "same-origin"},
                        follow_redirects=False)
     assert same.status_code == 303
+
+
+def test_red_flag_questions_show_an_urgent_notice_to_patients(client):
+    question = "I have crushing chest pain, should I take metformin?"
+    patient = client.get("/ask", params={"q": question, "audience": "patient"}).text
+    assert 'class="notice notice-urgent" role="alert"' in patient
+    assert "emergency" in patient
+    clinician = client.get("/ask", params={"q": question, "audience": "clinician"}).text
+    assert "notice-urgent" not in clinician
+
+
+def test_evidence_caveats_are_not_styled_as_emergencies():
+    from citemed.audience.redflags import URGENT_NOTICE
+    from citemed.model import DirectAnswer
+    from citemed.web.app import make_templates
+
+    answer = Answer(question="Q?", direct_answer=DirectAnswer(text="A."),
+                    notices=[URGENT_NOTICE, "None of the cited sources mentions \"x\"."])
+    html = make_templates().env.get_template("_answer.html").module.answer_body(answer, "t1")
+    assert html.count("notice-urgent") == 1
+    assert '<div class="notice notice-info" role="note">None of the cited sources mentions ' \
+           '&#34;x&#34;.</div>' in html
