@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from citemed.model import Answer
 from citemed.web.app import create_app
+from citemed.web.server import serve_in_subprocess
 from tests.web_documents import build_web_library, running_server
 
 QUESTION = "Does metformin lower weight in women with type 2 diabetes?"
@@ -176,3 +177,16 @@ def test_evidence_caveats_are_not_styled_as_emergencies():
     assert html.count("notice-urgent") == 1
     assert '<div class="notice notice-info" role="note">None of the cited sources mentions ' \
            '&#34;x&#34;.</div>' in html
+
+
+def test_two_worker_processes_share_threads(tmp_path):
+    settings = build_web_library(tmp_path / "lib")
+    with serve_in_subprocess(settings.library, workers=2) as base, httpx.Client() as http:
+        started = http.post(f"{base}/api/v1/threads", json={"question": QUESTION}, timeout=30)
+        thread_id = started.json()["thread_id"]
+        # New connections are spread over both workers; each must see the stored thread.
+        for _ in range(6):
+            with httpx.Client() as fresh:
+                follow = fresh.get(f"{base}/api/v1/threads/{thread_id}", timeout=30)
+            assert follow.status_code == 200
+            assert follow.json()["turns"][0]["question"] == QUESTION

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citemed import __version__
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Load the indexes and the lay vocabulary before the first reader arrives.
+        await run_in_threadpool(app.state.service.warm)
         yield
         app.state.service.close()
 
