@@ -190,3 +190,28 @@ def test_two_worker_processes_share_threads(tmp_path):
                 follow = fresh.get(f"{base}/api/v1/threads/{thread_id}", timeout=30)
             assert follow.status_code == 200
             assert follow.json()["turns"][0]["question"] == QUESTION
+
+
+def test_one_engine_serves_many_threads(tmp_path):
+    """The web service and the articles router share one Engine across request threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from citemed.engine import Engine
+
+    engine = Engine(build_web_library(tmp_path / "lib"))
+    questions = [QUESTION, "What is the dose of metformin?", "Does exercise help joint pain?"]
+
+    def work(i: int) -> tuple[str, str]:
+        question = questions[i % len(questions)]
+        engine.search(question, k=3)
+        with engine.lock:
+            engine.library.document("webfix:metformin-dose")
+        return question, engine.ask(question, audience="patient").direct_answer.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(48)))
+    by_question: dict[str, set[str]] = {}
+    for question, text in results:
+        by_question.setdefault(question, set()).add(text)
+    assert all(len(texts) == 1 for texts in by_question.values())
+    engine.close()

@@ -1,7 +1,7 @@
 """The ASGI application: `create_app(settings) -> FastAPI`.
 
-Other packages add routes through APIRouters (citemed.web.articles: `make_router(settings)` or
-`router`, included when the module exists); they find shared state on `app.state`:
+Other packages add routes through APIRouters (the articles router is included here, sharing the
+warm Engine, whose lock makes that safe); they find shared state on `app.state`:
     app.state.settings   Settings
     app.state.service    AnswerService (warm Engine, answer cache, threads)
     app.state.templates  Jinja2Templates over web/templates (autoescape on); extend base.html
@@ -9,7 +9,6 @@ Other packages add routes through APIRouters (citemed.web.articles: `make_router
 
 from __future__ import annotations
 
-import importlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -101,21 +100,11 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    _include_optional_router(app, "citemed.web.articles", settings)
+    from citemed.web.articles import make_router
+
+    # Articles share the warm engine, so saving an answer never loads a second model.
+    app.include_router(make_router(settings, engine=app.state.service.engine))
     return app
-
-
-def _include_optional_router(app: FastAPI, module_name: str, settings: Settings) -> None:
-    """Include another team's router when its module is installed (articles, issue 5): either
-    `make_router(settings)` or a ready `router`."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return
-    make_router = getattr(module, "make_router", None)
-    app.include_router(make_router(settings) if make_router else module.router)
 
 
 def _error_response(request: Request, status: int, message: str) -> Response:
