@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -65,8 +66,8 @@ class _Progress:
     def __exit__(self, *exc):
         return self.bar.__exit__(*exc)
 
-    def task(self, description: str):
-        task_id = self.bar.add_task(description, total=None, rate="")
+    def task(self, description: str, total: int | None = None):
+        task_id = self.bar.add_task(description, total=total, rate="")
 
         def advance(n: int) -> None:
             self.bar.advance(task_id, n)
@@ -81,14 +82,17 @@ def print_report(report) -> None:
     table = Table(title=f"Ingest summary ({report.seconds:.1f} s)")
     for col in ["source", "added", "updated", "unchanged", "deleted", "rejected"]:
         table.add_column(col, justify="left" if col == "source" else "right")
-    for name, rep in report.by_source.items():
-        table.add_row(name, *(str(getattr(rep, c)) for c in
-                              ["added", "updated", "unchanged", "deleted", "rejected"]))
+    columns = ["added", "updated", "unchanged", "deleted", "rejected"]
+    for name, rep in [*report.by_source.items(), ("[bold]total[/]", report.total)]:
+        table.add_row(name, *(f"{getattr(rep, c):,}" for c in columns))
     console.print(table)
+    # Messages quote file content and "[record N]" positions: escape them from Rich markup.
     for warning in report.warnings[:20]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if len(report.warnings) > 20:
+        console.print(f"[yellow]... and {len(report.warnings) - 20} more warnings[/]")
     for error in report.errors[:20]:
-        console.print(f"[red]rejected:[/] {error}")
+        console.print(f"[red]rejected:[/] {escape(error)}")
     if len(report.errors) > 20:
         console.print(f"[red]... and {len(report.errors) - 20} more rejected records[/]")
 

@@ -15,12 +15,13 @@ SOURCES = FIXTURES / "sources"
 
 
 def read(path: Path):
-    reader = reader_for(path)
+    reader = reader_for(path, "pubmed")
     assert reader.name == "pubmed"
     return list(reader.read(path))
 
 
 def test_pubmed_articles_fields_and_structured_abstract():
+    assert reader_for(SOURCES / "pubmed_sample.xml").name == "pubmed"  # detected by its root
     items = read(SOURCES / "pubmed_sample.xml")
     docs = {d.id: d for d in items if isinstance(d, Document)}
     assert list(docs) == ["pubmed:90000001", "pubmed:90000002", "pubmed:90000003"]
@@ -89,3 +90,16 @@ def test_external_entity_is_refused_and_nothing_is_read_from_disk():
     (error,) = items
     assert "external_entity.xml" in str(error) and "secret" in str(error)
     assert "root:" not in str(error)
+
+
+def test_entities_declared_after_a_long_prolog_are_still_refused(tmp_path):
+    # The byte-level pre-check reads 1 MiB; past it, the parsed DTD is checked at record one.
+    # (Detection sniffs only the first 4 KiB, so the format is named explicitly.)
+    text = (SOURCES / "external_entity.xml").read_text()
+    padded = tmp_path / "padded.xml"
+    padded.write_text(text.replace('<?xml version="1.0"?>\n',
+                                   '<?xml version="1.0"?>\n<!--' + "x" * (1 << 20) + "-->\n"))
+    items = read(padded)
+    assert not any(isinstance(i, Document) for i in items)
+    (error,) = items
+    assert "padded.xml" in str(error) and "secret" in str(error)

@@ -96,7 +96,8 @@ def test_api_threads_resolve_follow_ups(client):
     follow = client.post(f"/api/v1/threads/{thread_id}/ask", json={"question": "and the dose?"})
     assert follow.json()["turn"] == 1
     assert follow.json()["answer"]["resolved_question"] == "What is the dose of metformin?"
-    assert "500 mg" in follow.json()["answer"]["direct_answer"]["text"]
+    answer = Answer.model_validate(follow.json()["answer"])
+    assert any("500 mg" in b.text for b in [answer.direct_answer, *answer.all_bullets()])
     turns = client.get(f"/api/v1/threads/{thread_id}").json()["turns"]
     assert [t["question"] for t in turns] == [QUESTION, "and the dose?"]
 
@@ -141,3 +142,15 @@ def test_api_against_a_real_server(tmp_path):
         assert bad.status_code == 400 and "the limit is 2000" in bad.json()["error"]
         page = httpx.get(f"{base}/ask", params={"q": QUESTION}, timeout=30)
         assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_cross_site_follow_up_posts_are_refused(client):
+    form = {"previous": QUESTION, "q": "what about in men?"}
+    for headers in [{"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}]:
+        response = client.post("/threads", data=form, headers=headers, follow_redirects=False)
+        assert response.status_code == 403
+        assert "cross-site" in response.text
+    same = client.post("/threads", data=form, headers={"origin": "http://testserver",
+                                                       "sec-fetch-site": "same-origin"},
+                       follow_redirects=False)
+    assert same.status_code == 303

@@ -25,7 +25,7 @@ _WH_START = re.compile(r"^\s*(what|which|how|why|when|where|who|whom|whose|list|
 _TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("dosing", re.compile(r"\b(dose|doses|dosage|dosing|how much|how often|mg|titrat)", re.I)),
     ("comparison", re.compile(r"\b(versus|vs\.?|compared (?:to|with)|better than|superior to|inferior to|difference between)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective)", re.I)),
+    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective|help|relieve|improve|benefit|work for)", re.I)),
     ("diagnosis", re.compile(r"\b(diagnos|test for|detect|screen|sensitivity|specificity|biomarker|imaging)", re.I)),
     ("mechanism", re.compile(r"\b(mechanism|pathophysiolog|how does|why does|why do|caus|pathway|mediat)", re.I)),
     ("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I)),

@@ -19,9 +19,9 @@ from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
-from citemed.sources import reader_for
+from citemed.sources import estimate_records, reader_for
 
-ProgressFactory = Callable[[str], Callable[[int], None]]
+ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
 
 
 class Library:
@@ -55,7 +55,9 @@ class Library:
             reader = reader_for(path, format)
             if reader_options and hasattr(reader, "configure"):
                 reader.configure(**reader_options)
-            tick = progress(f"{reader.name}: {path.name}") if progress else None
+            # The total (when the reader can estimate it cheaply) gives the progress bar an ETA.
+            tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
+                    if progress else None)
             self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
                                   progress=tick)
         report.seconds += time.perf_counter() - started
@@ -69,7 +71,8 @@ class Library:
     ) -> IngestReport:
         report = report or IngestReport()
         self.store.ingest(items, source_name=source_name, report=report,
-                          batch_size=self.settings.batch_size, progress=progress)
+                          batch_size=self.settings.batch_size, progress=progress,
+                          max_field_chars=self.settings.max_field_chars)
         self._version = None
         return report
 

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from citemed.settings import Settings
 
 
@@ -16,3 +26,52 @@ def serve(settings: Settings, *, host: str, port: int) -> None:
     print(f"CiteMed is serving {settings.library} at http://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
                 server_header=False, timeout_graceful_shutdown=5)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_subprocess(library: Path, *, host: str = "127.0.0.1", port: int | None = None,
+                        ready_timeout: float = 60.0) -> Iterator[str]:
+    """Run `citemed serve` in a child process (tests, benchmarks); yields its base URL once
+    /api/v1/health answers, and stops it on exit."""
+    import httpx
+
+    port = port or free_port(host)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "citemed.cli", "serve", "--library", str(library),
+         "--host", host, "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://{host}:{port}"
+    deadline = time.monotonic() + ready_timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"citemed serve exited: {log.read()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"citemed serve did not answer within {ready_timeout:.0f} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
