@@ -33,7 +33,9 @@ from citemed.model import (
     Reference,
     parse_sentence_id,
 )
-from citemed.web.articles import make_router
+from citemed.web.app import create_app
+from citemed.web.articles import ArticlesContext
+from citemed.web.service import AnswerService
 
 PASSWORD = "correct horse battery"
 # Real argon2id, with cheaper parameters than production so that a test's five accounts hash in
@@ -199,12 +201,13 @@ class Browser:
 
 
 @pytest.fixture
-def app(db: Database, engine: Engine) -> FastAPI:
-    """The articles router mounted in a bare FastAPI app (create_app mounts the same router)."""
-    application = FastAPI()
-    application.include_router(make_router(engine.settings, db=db, engine=engine,
-                                           hasher=FAST_HASHER))
-    return application
+def app(db: Database, engine: Engine) -> Iterator[FastAPI]:
+    """The whole web app (create_app), with the articles database under test."""
+    answers = AnswerService(engine.settings, engine=engine)
+    application = create_app(engine.settings, service=answers)
+    application.state.articles = ArticlesContext(engine.settings, db, FAST_HASHER)
+    yield application
+    answers.threads.close()
 
 
 @pytest.fixture

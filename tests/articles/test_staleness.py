@@ -3,10 +3,21 @@ article for re-review; unrelated evidence and an unchanged library do not."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
+from typer.testing import CliRunner
+
+from citemed.articles.auth import Accounts
+from citemed.articles.db import Database
+from citemed.articles.service import ArticleService
 from citemed.articles.staleness import STALE_LABEL, check_stale
+from citemed.cli import app
 from citemed.model import Document, Kind
 from citemed.sources.base import make_section
-from tests.articles.conftest import QUESTION
+from tests.articles.conftest import FAST_HASHER, PASSWORD, QUESTION
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "articles"
 
 
 def approved(service, team, content, slug="ai-joint"):
@@ -69,3 +80,22 @@ def test_new_top_evidence_flags_the_approved_article(library, engine, service, t
     article = service.transition(team.reviewer, article.slug, "rereview", revision=flagged.revision)
     article = service.transition(team.reviewer, article.slug, "approve", revision=article.revision)
     assert not article.stale and article.approved_by.username == "rita"
+
+
+def test_citemed_ingest_flags_articles_the_new_evidence_changes(library, engine_content):
+    """The CLI path: an article in the library's own articles.sqlite, then `citemed ingest`."""
+    db = Database(library.settings.database_url())
+    db.migrate()
+    accounts = Accounts(db, FAST_HASHER)
+    team = SimpleNamespace(
+        editor=accounts.add_user("edna", PASSWORD, "editor"),
+        reviewer=accounts.add_user("rita", PASSWORD, "reviewer", display_name="Dr Rita Reyes",
+                                   credentials="MD", specialty="Oncology"))
+    service = ArticleService(db)
+    approved(service, team, engine_content)
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURES / "new_guideline_pubmed.xml"),
+                                      "--library", str(library.folder)])
+    assert result.exit_code == 0, result.output
+    assert "article ai-joint: New evidence: re-review" in result.output
+    assert "pubmed:90500001" in service.get("ai-joint", None).stale_reason
+    db.dispose()

@@ -29,7 +29,7 @@ def test_editor_creates_reviewer_edits_and_approves_reader_sees_reviewer(browser
 
     public = reader.client.get("/articles/ai-joint").text
     assert status_badge(public) == "Submitted"
-    assert "Educational purpose only; pending human review" in public
+    assert 'class="caution"' in public and "pending human review" in public
     assert "Medically reviewed by" not in public
 
     reviewer.login("rita", next="/review")
@@ -52,7 +52,7 @@ def test_editor_creates_reviewer_edits_and_approves_reader_sees_reviewer(browser
     public = reader.client.get("/articles/ai-joint").text
     assert status_badge(public) == "Approved"
     assert "Medically reviewed by <strong>Dr Rita Reyes, MD (Oncology)</strong>" in public
-    assert "pending human review" not in public
+    assert "pending human review" not in public and 'class="caution"' not in public
     assert "(wording changed by Dr Rita Reyes, MD (Oncology) (reviewer))" in public
     assert "Note: Checked against the cited study." in public
     assert "approve: under_review → approved" in public  # the audit log is on the page
@@ -132,3 +132,33 @@ def test_repeated_failed_logins_are_throttled(browser):
     codes = [person.login("edna", password="not the password").status_code for _ in range(7)]
     assert codes[:6] == [401] * 6 and codes[6] == 429
     assert "try again in" in person.login("edna").text
+
+
+def test_every_page_renders_for_every_role(browser, service, team, content):
+    """Each GET page for each kind of visitor: rendered (200), sent to log in (303) or refused
+    (403); never a template error."""
+    service.create(team.editor, question=QUESTION, content=content, library_version="v",
+                   slug="page")
+    article = service.get("page", team.editor)
+    service.transition(team.editor, "page", "submit", revision=article.revision)
+    pages = ["/articles", "/articles/page", "/articles/page/versions?old=1&new=1", "/review",
+             "/articles/new", "/account/tokens", "/admin/users", "/login",
+             "/articles/page/edit", "/api/v1/articles", "/api/v1/articles/page",
+             "/api/v1/articles/page/versions", "/api/v1/articles/page/audit",
+             "/api/v1/articles/page/diff?old=1&new=1", "/api/v1/articles/page/versions/1"]
+    expected = {
+        None: {"/review": 303, "/articles/new": 303, "/account/tokens": 303,
+               "/admin/users": 303, "/articles/page/edit": 303},
+        "edna": {"/admin/users": 403, "/articles/page/edit": 403},
+        "rita": {"/admin/users": 403, "/articles/new": 403, "/articles/page/edit": 403},
+        "ada": {"/articles/new": 403, "/articles/page/edit": 403},
+    }
+    for username, special in expected.items():
+        visitor = browser()
+        if username:
+            visitor.login(username)
+        for path in pages:
+            response = visitor.client.get(path)
+            assert response.status_code == special.get(path, 200), (username, path)
+            if response.status_code == 200 and not path.startswith("/api/"):
+                assert "</html>" in response.text

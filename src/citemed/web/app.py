@@ -1,6 +1,7 @@
 """The ASGI application: `create_app(settings) -> FastAPI`.
 
-Other packages add routes through APIRouters; they find shared state on `app.state`:
+Other packages add routes through APIRouters (the articles router is included here, sharing the
+warm Engine, whose lock makes that safe); they find shared state on `app.state`:
     app.state.settings   Settings
     app.state.service    AnswerService (warm Engine, answer cache, threads)
     app.state.templates  Jinja2Templates over web/templates (autoescape on); extend base.html
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citemed import __version__
@@ -56,6 +58,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Load the indexes and the lay vocabulary before the first reader arrives.
+        await run_in_threadpool(app.state.service.warm)
         yield
         app.state.service.close()
 
