@@ -1,6 +1,7 @@
 """Bounded load test of the answer pages from a second process on loopback.
 
     python bench/web_load.py --library DIR [--clients 20] [--requests 1000] [--seconds 60]
+                             [--workers 1]
 
 Starts a fresh `citemed serve` (empty answer cache) in a child process, then C client threads
 fetch /ask pages: first every distinct (question, audience) pair once (uncached), then a small
@@ -73,11 +74,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1, help="citemed serve --workers")
     args = parser.parse_args()
     questions = pubmedqa_questions(args.data)
     distinct = [{"q": q, "audience": a} for q in questions for a in ("clinician", "patient")]
     hot = distinct[:20]
-    with serve_in_subprocess(args.library) as base:
+    with serve_in_subprocess(args.library, workers=args.workers) as base:
         documents = httpx.get(f"{base}/api/v1/health").json()["documents"]
         uncached: queue.Queue = queue.Queue()
         for params in distinct[:args.requests]:
@@ -88,6 +90,7 @@ def main() -> None:
         for label, work in [("uncached", uncached), ("cached", cached)]:
             result = run_phase(base, work, args.clients, args.seconds)
             emit(f"load_{label}_rps", result.pop("rps"), "req/s", clients=args.clients,
+                 workers=args.workers,
                  corpus_documents=documents, **result)
 
 

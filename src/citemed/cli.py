@@ -247,6 +247,7 @@ def serve(
     library: LibraryOpt = None,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     database: Annotated[str | None, typer.Option(
         "--database", help="Articles database URL, e.g. postgresql://user@host/db "
                            "(default: articles.sqlite in the library folder).")] = None,
@@ -255,7 +256,8 @@ def serve(
     from citemed.web.server import serve as run_server
 
     try:
-        run_server(make_settings(library, database=database), host=host, port=port)
+        run_server(make_settings(library, database=database), host=host, port=port,
+                   workers=workers)
     except CiteMedError as error:
         fail(error)
 

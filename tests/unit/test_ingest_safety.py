@@ -1,5 +1,6 @@
 """Ingest under bad input and crashes: real files, a real library, a real killed process."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -101,3 +102,32 @@ def test_kill_9_mid_ingest_then_resume_gives_every_record_once_and_whole(tmp_pat
         sections = conn.execute("SELECT COUNT(*) FROM sections").fetchone()[0]
     assert distinct == len(pmids)
     assert sections == sum(sections_for(p) for p in pmids)
+
+
+def test_oversized_record_in_a_real_file_is_truncated_not_fatal(tmp_path):
+    lines = (SOURCES / "medquad.jsonl").read_text().splitlines()
+    huge = json.loads(lines[0])
+    huge["id"] = "1_Demo_QA/0009#1"
+    huge["answer"] = "Glimmer is rare. " * 20_000  # 340,000 characters
+    path = tmp_path / "medquad_big.jsonl"
+    path.write_text("\n".join([json.dumps(huge), *lines]) + "\n")
+    library = new_library(tmp_path)
+    report = library.ingest_paths([path], refresh=False)
+    assert report.by_source["medquad"].added == 3
+    (warning,) = report.warnings
+    assert "medquad:1_Demo_QA/0009#1" in warning and "truncated from 339,999 to 200,000" in warning
+    assert len(library.document("medquad:1_Demo_QA/0009#1").sections[0].text) == 200_000
+    library.close()
+
+
+def test_a_text_node_over_libxml2s_limit_is_reported_and_earlier_records_kept(tmp_path):
+    text = (SOURCES / "pubmed_sample.xml").read_text()
+    # 11 MB of text in one node: over the 10 MB limit that huge_tree=False keeps.
+    bloated = text.replace("Most cases are mild.", "Most cases are mild. " + "x" * 11_000_000)
+    path = tmp_path / "bloated.xml"
+    path.write_text(bloated)
+    library = new_library(tmp_path)
+    report = library.ingest_paths([path], refresh=False)
+    assert [d.id for d in library.store.iter_documents()] == ["pubmed:90000001"]
+    assert any("bloated.xml [record 2]" in e for e in report.errors)
+    library.close()

@@ -103,3 +103,21 @@ def test_entities_declared_after_a_long_prolog_are_still_refused(tmp_path):
     assert not any(isinstance(i, Document) for i in items)
     (error,) = items
     assert "padded.xml" in str(error) and "secret" in str(error)
+
+
+def test_a_folder_of_baseline_files_is_read_in_name_order(tmp_path):
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    sample = (SOURCES / "pubmed_sample.xml").read_text()
+    with gzip.open(folder / "pubmed25n0002.xml.gz", "wt") as out:
+        out.write(sample.replace("9000000", "9100000"))
+    shutil.copy(SOURCES / "pubmed_sample.xml", folder / "pubmed25n0001.xml")
+    shutil.copy(FIXTURES / "sources" / "pmc_article.nxml", folder / "pubmed25n0003.xml")
+    reader = reader_for(folder)
+    assert reader.name == "pubmed" and reader.estimate(folder) == 12
+    items = list(reader.read(folder))
+    assert [i.id for i in items if isinstance(i, Document)] == [
+        "pubmed:90000001", "pubmed:90000002", "pubmed:90000003",
+        "pubmed:91000001", "pubmed:91000002", "pubmed:91000003"]
+    errors = [str(i) for i in items if isinstance(i, SourceError)]
+    assert len(errors) == 3 and "pubmed25n0003.xml: not pubmed input" in errors[2]

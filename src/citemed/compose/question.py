@@ -80,7 +80,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
     else:
         qtype = "other"
     concepts = _concepts(question)
-    phrases = tuple(zip(concepts, concepts[1:], strict=False))
+    phrases = _phrases(question)
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
                             phrases=phrases)
 
@@ -106,6 +106,17 @@ def concept_words(question: str) -> dict[str, str]:
             for stem in tokenize(part):
                 words.setdefault(stem, part)
     return words
+
+
+def _phrases(question: str) -> tuple[tuple[str, str], ...]:
+    """Concept pairs adjacent in the question ("aromatase inhibitor", "estrogen deprivation");
+    a generic word between two concepts breaks the pair."""
+    tokens = concept_tokens(question)
+    pairs = []
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a not in _GENERIC and b not in _GENERIC and (a, b) not in pairs and a != b:
+            pairs.append((a, b))
+    return tuple(pairs)
 
 
 def _concepts(question: str) -> tuple[str, ...]:

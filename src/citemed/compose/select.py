@@ -128,6 +128,10 @@ class Relevance:
         pairs = set(zip(sequence, sequence[1:], strict=False))
         phrase_share = (sum(1 for p in phrases if p in pairs) / len(phrases)) if phrases else coverage
         lexical = 0.5 * coverage + 0.25 * phrase_share + 0.25 * title_share
+        if phrases and not phrase_share:
+            # Not one of the question's phrases: "aromatase excess syndrome" shares words with
+            # "aromatase inhibitor ... syndrome" but is another subject.
+            lexical *= NO_PHRASE_PENALTY
         dense = hit.signals.get("dense")
         return lexical if dense is None else 0.5 * lexical + 0.5 * max(0.0, float(dense))
 
@@ -144,6 +148,7 @@ def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
 # abstained on 4% of them and cited the gold abstract in 80%, against 29% and 62% at 0.35 / 0.75.
 MIN_DOCUMENT_RELEVANCE = 0.2
 MIN_OTHER_SENTENCE_RELEVANCE = 0.4
+NO_PHRASE_PENALTY = 0.7
 # Share of the concept weight that makes up for a missing focus concept.
 FOCUS_WAIVER = 0.5
 
@@ -165,13 +170,18 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             if role_weight == 0:
                 continue
             text = trim(sentence.text)
-            tokens = frozenset(concept_tokens(text))
+            sequence = concept_tokens(text)
+            tokens = frozenset(sequence)
             sent_rel = relevance.share(tokens)
             # Inside the document most squarely about the question, a finding may speak of "the
             # symptoms" without naming the question's concepts; elsewhere it must name most.
+            # ...and one of its phrases, when it has any ("aromatase excess syndrome" is not
+            # "aromatase inhibitor ... syndrome").
             if hit.document.id != lead_id and (
                     sent_rel < MIN_OTHER_SENTENCE_RELEVANCE
-                    or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))):
+                    or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))
+                    or (analysis.phrases and not set(analysis.phrases)
+                        & set(zip(sequence, sequence[1:], strict=False)))):
                 continue
             # Squared, so a sentence naming only part of the question ranks well below one
             # naming all of it.
@@ -206,11 +216,11 @@ def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
 
 
 def same_finding(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Two spans state the same finding when their content words mostly coincide."""
+    """Two spans state the same finding when their content words mostly coincide (a span that
+    adds words of its own, like "exercise treats ...", is another finding)."""
     if not a or not b:
         return False
-    inter = len(a & b)
-    return inter / len(a | b) >= 0.6 or inter / min(len(a), len(b)) >= 0.85
+    return len(a & b) / len(a | b) >= 0.7
 
 
 def deduplicate(pool: list[Candidate]) -> list[Candidate]:

@@ -19,7 +19,8 @@ from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
-from citemed.sources import estimate_records, reader_for
+from citemed.sources import estimate_records
+from citemed.sources import plan as plan_sources
 
 ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
 
@@ -50,16 +51,17 @@ class Library:
         """Ingest files or folders; `refresh=False` defers index rebuilds to the caller."""
         report = report or IngestReport()
         started = time.perf_counter()
-        for path in paths:
-            path = Path(path)
-            reader = reader_for(path, format)
-            if reader_options and hasattr(reader, "configure"):
-                reader.configure(**reader_options)
-            # The total (when the reader can estimate it cheaply) gives the progress bar an ETA.
-            tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
-                    if progress else None)
-            self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
-                                  progress=tick)
+        for given in paths:
+            pairs, unknown = plan_sources(Path(given), format)
+            report.warnings += [f"{file}: skipped, no reader recognises it" for file in unknown]
+            for reader, path in pairs:
+                if reader_options and hasattr(reader, "configure"):
+                    reader.configure(**reader_options)
+                # The total (a reader's cheap estimate) gives the progress bar an ETA.
+                tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
+                        if progress else None)
+                self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
+                                      progress=tick)
         report.seconds += time.perf_counter() - started
         if refresh:
             self.refresh_indexes()

@@ -60,17 +60,20 @@ class Encoder:
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
 
     def encode(self, texts: list[str], *, max_tokens: int) -> np.ndarray:
-        out = []
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        # Batches of similar length waste little time on padding (short BioASQ documents and
+        # long guidelines share a library).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self.torch.inference_mode():
-            for start in range(0, len(texts), BATCH):
-                batch = self.tokenizer(texts[start:start + BATCH], padding=True, truncation=True,
+            for start in range(0, len(order), BATCH):
+                rows = order[start:start + BATCH]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                        max_length=max_tokens, return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = self.torch.nn.functional.normalize(pooled, dim=-1)
-                out.append(pooled.numpy().astype(np.float32))
-        return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+                out[rows] = self.torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return out
 
 
 @lru_cache(maxsize=1)

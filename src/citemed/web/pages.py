@@ -56,9 +56,10 @@ def ask_page(request: Request, q: str = "", audience: AudienceParam = "clinician
     try:
         answer = _service(request).ask(q, audience)
     except InputError as error:
-        # The ask form again, with the message and what was typed (escaped by the template).
+        # The ask form again, with the message and the printable part of what was typed.
+        printable = "".join(ch for ch in q[:2000] if ch.isprintable() and ch != "\ufffd")
         return _render(request, "ask.html", status_code=400, examples=EXAMPLE_QUESTIONS,
-                       audience=audience, error=str(error), question=q[:2000])
+                       audience=audience, error=str(error), question=printable)
     return _render(request, "answer.html", answers=[answer], audience=audience, thread_id=None,
                    switch_urls={a: "/ask?" + urlencode({"q": q, "audience": a})
                                 for a in ("clinician", "patient")})
