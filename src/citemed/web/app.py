@@ -96,14 +96,13 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         return _error_response(request, 422, problems or "invalid request")
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    from citemed.web import api, pages
+    from citemed.web import api, articles, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    from citemed.web.articles import make_router
-
-    # Articles share the warm engine, so saving an answer never loads a second model.
-    app.include_router(make_router(settings, engine=app.state.service.engine))
+    # Articles answer through app.state.service, so saving an answer never loads a second model;
+    # the router's lifespan opens and migrates the articles database (app.state.articles).
+    app.include_router(articles.router)
     return app
 
 
