@@ -134,3 +134,16 @@ def test_a_mixed_folder_is_planned_file_by_file(tmp_path):
         ("bioasq", "bioasq"), ("scifact", "corpus.jsonl"), ("guidelines", "guidelines"),
         ("pubmed", "pubmed.xml")]
     assert sorted(p.name for p in unknown) == ["README.md", "claims.jsonl"]
+
+
+def test_an_overlong_jsonl_line_is_skipped_and_the_next_lines_read(tmp_path):
+    from citemed.sources.base import iter_jsonl
+
+    lines = (SOURCES / "scifact.jsonl").read_text().splitlines()
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join([lines[0], '{"doc_id": 9, "title": "' + "x" * 5000 + '"}',
+                               lines[1]]) + "\n")
+    items = list(iter_jsonl(path, max_line_chars=1000))
+    assert [i[0] for i in items if not isinstance(i, SourceError)] == [1, 3]
+    (error,) = [i for i in items if isinstance(i, SourceError)]
+    assert "[record 2]" in str(error) and "longer than 1,000" in str(error)

@@ -159,8 +159,15 @@ def clean_layout(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict] | SourceError]:
-    """(line number, object) for every non-blank line; a SourceError for lines that are not."""
+MAX_LINE_CHARS = 64 * 1024 * 1024
+
+
+def iter_jsonl(path: Path, max_line_chars: int = MAX_LINE_CHARS
+               ) -> Iterator[tuple[int, dict] | SourceError]:
+    """(line number, object) for every non-blank line; a SourceError for lines that are not.
+
+    A line longer than `max_line_chars` is skipped without being held in memory whole.
+    """
     try:
         handle = path.open("r", encoding="utf-8", errors="strict")
     except OSError as exc:
@@ -171,7 +178,13 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict] | SourceError]:
         while True:
             line_no += 1
             try:
-                line = handle.readline()
+                line = handle.readline(max_line_chars)
+                if len(line) == max_line_chars and not line.endswith("\n"):
+                    while (rest := handle.readline(max_line_chars)) and not rest.endswith("\n"):
+                        pass
+                    yield SourceError(str(path), f"line longer than {max_line_chars:,} "
+                                      "characters skipped", line_no)
+                    continue
             except UnicodeDecodeError as exc:
                 yield SourceError(str(path), f"not UTF-8 text ({exc.reason})", line_no)
                 return
