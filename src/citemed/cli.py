@@ -86,6 +86,9 @@ def print_report(report) -> None:
     for name, rep in [*report.by_source.items(), ("[bold]total[/]", report.total)]:
         table.add_row(name, *(f"{getattr(rep, c):,}" for c in columns))
     console.print(table)
+    if report.unchanged_files:
+        console.print(f"{len(report.unchanged_files)} path(s) unchanged since the last ingest, "
+                      "not read again (--force reads them)")
     # Messages quote file content and "[record N]" positions: escape them from Rich markup.
     for warning in report.warnings[:20]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -102,6 +105,8 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     library: LibraryOpt = None,
     format: Annotated[str | None, typer.Option("--format", "-f", help="Reader name.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Read files again even if unchanged since the last ingest.")] = False,
 ) -> None:
     """Add documents from PubMed XML, JATS, the open sets, Markdown/HTML or PDF files."""
     from citemed.library import Library
@@ -112,7 +117,7 @@ def ingest(
                 raise CiteMedError(f"{path}: no such file or folder")
         lib = Library(make_settings(library), create=True)
         with _Progress() as progress:
-            report = lib.ingest_paths(paths, format=format, progress=progress.task)
+            report = lib.ingest_paths(paths, format=format, progress=progress.task, force=force)
         print_report(report)
         from citemed.articles.cli import report_stale_articles
 

@@ -131,3 +131,24 @@ def test_a_text_node_over_libxml2s_limit_is_reported_and_earlier_records_kept(tm
     assert [d.id for d in library.store.iter_documents()] == ["pubmed:90000001"]
     assert any("bloated.xml [record 2]" in e for e in report.errors)
     library.close()
+
+
+def test_unchanged_files_are_skipped_until_they_change_or_force(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    lines = (SOURCES / "scifact.jsonl").read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n")  # the two good records only
+    library = new_library(tmp_path)
+    first = library.ingest_paths([path], refresh=False)
+    assert first.by_source["scifact"].added == 2 and first.unchanged_files == []
+
+    again = library.ingest_paths([path], refresh=False)
+    assert again.by_source["scifact"].unchanged == 2 and again.unchanged_files == [str(path)]
+    forced = library.ingest_paths([path], refresh=False, force=True)
+    assert forced.by_source["scifact"].unchanged == 2 and forced.unchanged_files == []
+
+    path.write_text("\n".join(lines) + "\n")  # one more (bad) record: the file changed
+    changed = library.ingest_paths([path], refresh=False)
+    assert changed.unchanged_files == [] and changed.by_source["scifact"].rejected == 1
+    # A file with rejects is never recorded as done: its errors are reported on every ingest.
+    assert library.ingest_paths([path], refresh=False).by_source["scifact"].rejected == 1
+    library.close()

@@ -19,7 +19,7 @@ from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
-from citemed.sources import estimate_records
+from citemed.sources import estimate_records, fingerprint
 from citemed.sources import plan as plan_sources
 
 ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
@@ -47,8 +47,14 @@ class Library:
         reader_options: dict | None = None,
         report: IngestReport | None = None,
         refresh: bool = True,
+        force: bool = False,
     ) -> IngestReport:
-        """Ingest files or folders; `refresh=False` defers index rebuilds to the caller."""
+        """Ingest files or folders; `refresh=False` defers index rebuilds to the caller.
+
+        A path read in full before without rejects, whose files have the same sizes and mtimes
+        (and reader revision), is skipped; `force=True` reads it again (content hashes still
+        make that a no-op for unchanged records).
+        """
         report = report or IngestReport()
         started = time.perf_counter()
         for given in paths:
@@ -57,15 +63,32 @@ class Library:
             for reader, path in pairs:
                 if reader_options and hasattr(reader, "configure"):
                     reader.configure(**reader_options)
-                # The total (a reader's cheap estimate) gives the progress bar an ETA.
-                tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
-                        if progress else None)
-                self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
-                                      progress=tick)
+                self._ingest_path(reader, path, report, progress, force)
         report.seconds += time.perf_counter() - started
         if refresh:
             self.refresh_indexes()
         return report
+
+    def _ingest_path(self, reader, path: Path, report: IngestReport,
+                     progress: ProgressFactory | None, force: bool) -> None:
+        key = f"{reader.name}:{path.resolve()}"
+        stamp = fingerprint(reader, path)
+        state = self.store.file_state(key)
+        rep = report.source(reader.name)
+        if state is not None and state[0] == stamp and not force:
+            rep.unchanged += state[1]
+            report.unchanged_files.append(str(path))
+            if progress:
+                progress(f"{reader.name}: {path.name} (unchanged)", state[1])(state[1])
+            return
+        before = (rep.added + rep.updated + rep.unchanged, rep.rejected)
+        # The total (a reader's cheap estimate) gives the progress bar an ETA.
+        tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
+                if progress else None)
+        self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
+                              progress=tick)
+        if rep.rejected == before[1]:  # files with rejects are read again, to report them again
+            self.store.record_file(key, stamp, rep.added + rep.updated + rep.unchanged - before[0])
 
     def ingest_documents(
         self, items: Iterable[object], *, source_name: str, report: IngestReport | None = None,

@@ -48,6 +48,13 @@ CREATE TABLE IF NOT EXISTS sections (
     PRIMARY KEY (doc_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Files read to the end without a rejected record: a re-ingest of the same bytes is skipped.
+CREATE TABLE IF NOT EXISTS ingested_files (
+    key TEXT PRIMARY KEY,          -- reader name and resolved path
+    fingerprint TEXT NOT NULL,     -- reader revision, each file's size and mtime
+    documents INTEGER NOT NULL,
+    ingested_at REAL NOT NULL
+);
 """
 
 
@@ -65,6 +72,8 @@ class IngestReport:
     by_source: dict[str, SourceReport] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Paths skipped because their files did not change since they were last read in full.
+    unchanged_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def source(self, name: str) -> SourceReport:
@@ -116,6 +125,17 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def file_state(self, key: str) -> tuple[str, int] | None:
+        """(fingerprint, documents) recorded when `key` was last read in full, if ever."""
+        row = self.conn.execute(
+            "SELECT fingerprint, documents FROM ingested_files WHERE key=?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_file(self, key: str, fingerprint: str, documents: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO ingested_files(key, fingerprint, documents, ingested_at) "
+            "VALUES (?,?,?,?)", (key, fingerprint, documents, time.time()))
 
     # ------------------------------------------------------------------ writing
 

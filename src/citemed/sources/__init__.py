@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from citemed.errors import InputError
@@ -15,6 +16,20 @@ from citemed.sources.ngc import NGCReader
 from citemed.sources.pubmed import PubMedReader
 from citemed.sources.pubmedqa import PubMedQAReader
 from citemed.sources.scifact import SciFactReader
+
+# Bump when any reader's output changes, so files recorded as unchanged are read again.
+READERS_REVISION = "2026-11-26.1"
+
+
+def fingerprint(reader: Reader, path: Path) -> str:
+    """Reader revision plus every file's size and mtime: equal means the same input."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    parts = [f"{READERS_REVISION}:{reader.name}"]
+    for file in files:
+        info = file.stat()
+        parts.append(f"{file.relative_to(path) if path.is_dir() else file.name}:"
+                     f"{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
 
 def all_readers() -> list[Reader]:
@@ -68,5 +83,5 @@ def plan(path: Path, format: str | None = None) -> tuple[list[tuple[Reader, Path
     return pairs, unknown
 
 
-__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "plan",
-           "reader_for"]
+__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "fingerprint",
+           "plan", "reader_for"]
