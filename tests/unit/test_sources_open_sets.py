@@ -86,7 +86,11 @@ def test_ngc_recommendations_keep_their_grades_in_one_sentence():
                           "Weak against"}
     labels = [s.label for s in doc.sections]
     assert labels == ["RECOMMENDATIONS", "OBJECTIVES", "TARGET POPULATION",
-                      "INTERVENTIONS CONSIDERED"]  # "Not stated" harms are dropped
+                      "INTERVENTIONS CONSIDERED", "GRADE DEFINITIONS"]  # "Not stated" harms: none
+    assert doc.sections[-1].text == "Strong for: the benefits clearly outweigh the harms."
+    assert "Definitions" not in recs.text
+    assert doc.extra["recommendation_rating_scheme"] == "Strong or weak, for or against."
+    assert doc.extra["outcomes_considered"] == "Itch"
     assert doc.terms == ["Glimmer syndrome", "Sparkly skin", "Dermatology"]
     assert_offsets_exact(doc)
     assert len(errors) == 1 and "[record 2]" in str(errors[0])

@@ -3,7 +3,9 @@
 One guideline per line. Every line of `major_recommendations` becomes its own paragraph, so
 each recommendation (with the grade printed after it) is one citable sentence where the text
 allows it; the grades are also collected per sentence into `extra["grades"]`. Other useful NGC
-fields (objectives, population, benefits, harms, rating schemes...) follow as labelled sections.
+fields (objectives, population, benefits, harms...) follow as labelled sections; the grade
+definitions that close the recommendations get their own section, and the rating schemes are
+kept in `extra`.
 """
 
 from __future__ import annotations
@@ -14,21 +16,27 @@ from citemed.model import Document, Kind
 from citemed.sources.base import make_section, text_field
 from citemed.sources.jsonl import JsonLinesReader
 
-# NGC field -> section label, in the order a clinician reads a guideline summary.
+# NGC field -> section label, in the order a clinician reads a guideline summary. Labels avoid
+# words such as "outcome" or "recommend" that would make a sentence read as a finding.
 FIELD_SECTIONS: list[tuple[str, str]] = [
     ("Guideline Objective(s)", "OBJECTIVES"),
     ("Disease/Condition(s)", "DISEASE OR CONDITION"),
     ("Target Population", "TARGET POPULATION"),
     ("Interventions and Practices Considered", "INTERVENTIONS CONSIDERED"),
-    ("Major Outcomes Considered", "OUTCOMES CONSIDERED"),
-    ("Type of Evidence Supporting the Recommendations", "EVIDENCE SUPPORTING THE RECOMMENDATIONS"),
     ("Potential Benefits", "BENEFITS"),
     ("Potential Harms", "HARMS"),
     ("Contraindications", "CONTRAINDICATIONS"),
     ("Qualifying Statements", "QUALIFYING STATEMENTS"),
-    ("Rating Scheme for the Strength of the Evidence", "EVIDENCE RATING SCHEME"),
-    ("Rating Scheme for the Strength of the Recommendations", "RECOMMENDATION RATING SCHEME"),
 ]
+# Fields that explain the grades rather than state guidance: kept with the document, not cited.
+FIELD_EXTRAS: list[tuple[str, str]] = [
+    ("Rating Scheme for the Strength of the Evidence", "evidence_rating_scheme"),
+    ("Rating Scheme for the Strength of the Recommendations", "recommendation_rating_scheme"),
+    ("Type of Evidence Supporting the Recommendations", "evidence_type"),
+    ("Major Outcomes Considered", "outcomes_considered"),
+]
+# The "Definitions :" line that opens the grade definitions at the end of the recommendations.
+_DEFINITIONS = re.compile(r"^definitions\s*:?\s*$", re.I)
 _EMPTY_VALUES = {"not stated", "none provided", "not applicable", "none available", "none"}
 
 # A grade printed after a recommendation: "( Strong for; Reviewed, Amended )", "( IA )",
@@ -74,6 +82,15 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
+def split_definitions(text: str) -> tuple[str, str]:
+    """(recommendations, grade definitions) split at a 'Definitions :' line, if there is one."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if _DEFINITIONS.match(line.strip()):
+            return "\n".join(lines[:index]), "\n".join(lines[index + 1:])
+    return text, ""
+
+
 class NGCReader(JsonLinesReader):
     name = "ngc"
     signature = frozenset({"major_recommendations", "developers", "date_released"})
@@ -82,7 +99,9 @@ class NGCReader(JsonLinesReader):
         raw_id = text_field(record, "id", required=True)
         local_id = raw_id.removeprefix("ngc-")
         title = " ".join(text_field(record, "title", required=True).split())
-        recommendations = _paragraphs(text_field(record, "major_recommendations"))
+        recommendations, definitions = split_definitions(
+            text_field(record, "major_recommendations"))
+        recommendations, definitions = _paragraphs(recommendations), _paragraphs(definitions)
         fields = record.get("fields") or {}
         if not isinstance(fields, dict):
             raise TypeError("field 'fields' should be an object")
@@ -99,6 +118,8 @@ class NGCReader(JsonLinesReader):
             text = _paragraphs(_field_text(fields.get(key)))
             if text:
                 sections.append(make_section(label, text))
+        if definitions:
+            sections.append(make_section("GRADE DEFINITIONS", definitions))
         if not sections:
             raise ValueError("no recommendations and no other summary text")
         developers = [str(d) for d in record.get("developers") or []]
@@ -126,5 +147,7 @@ class NGCReader(JsonLinesReader):
                 "guideline_status": text_field(record, "guideline_status"),
                 "bibliographic_source": text_field(record, "bibliographic_source"),
                 "copyright": text_field(record, "copyright_statement"),
+                **{name: text for key, name in FIELD_EXTRAS
+                   if (text := _field_text(fields.get(key)))},
             },
         )
