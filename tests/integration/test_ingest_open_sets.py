@@ -27,6 +27,7 @@ def test_demo_ingest_counts_match_data_md_and_reingest_changes_nothing(data_dir,
         assert stats["by_source"] == EXPECTED
         assert stats["documents"] == sum(EXPECTED.values())
         version = library.store.version()
+        check_sentences(library)
 
         again = None
         for path, fmt in paths:
@@ -36,3 +37,17 @@ def test_demo_ingest_counts_match_data_md_and_reingest_changes_nothing(data_dir,
         assert library.store.version() == version
     finally:
         library.close()
+
+
+def check_sentences(library: Library) -> None:
+    """Every stored sentence is a trimmed, non-empty span, in order, inside its section."""
+    for doc in library.store.iter_documents():
+        assert doc.title.strip(), doc.id
+        for section in doc.sections:
+            end = 0
+            for sentence in section.sentences:
+                assert end <= sentence.start < sentence.end <= len(section.text), sentence
+                assert sentence.text == sentence.text.strip() and sentence.text, doc.id
+                end = sentence.end
+        if doc.collection != "bioasq":  # BioASQ has 529 title-only documents
+            assert any(section.sentences for section in doc.sections), doc.id
