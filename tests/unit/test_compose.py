@@ -61,6 +61,7 @@ def test_concepts_drop_question_words_and_split_compounds():
     ("RESULTS: Pain fell by 20% (p<0.01).", "Pain fell by 20% (p<0.01)."),
     ("However, relapse was rare.", "relapse was rare."),
     ("Overall, in conclusion, the drug was safe.", "the drug was safe."),
+    ("- Acupuncture is effective for low back pain.", "Acupuncture is effective for low back pain."),
 ])
 def test_trim_keeps_a_contiguous_span(sentence, span):
     assert trim(sentence) == span and span in sentence
@@ -81,6 +82,7 @@ def test_roles_keep_aims_and_methods_out():
     assert sentence_role("METHODS", "We reviewed charts of 856 patients seen in 2007.") == "method"
     assert sentence_role("RESULTS", "Pain fell by 20% in the exercise arm.") == "result"
     assert sentence_role("ABSTRACT", "In conclusion, exercise helps.") == "conclusion"
+    assert sentence_role("ABSTRACT", "Review of the literature on methotrexate in RA.") == "aim"
 
 
 def test_facets():

@@ -59,7 +59,10 @@ _AIM = re.compile(
     r"sought|seeks|investigat|examin|evaluat|assess|explor|describ|review|compar|determin|"
     r"focus|present)|^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|"
     r"explored|hypothesi[sz]ed|describe|present|report (?:a|the) case)|"
-    r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b",
+    r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b|"
+    r"^(?:an? )?(?:(?:systematic|narrative|brief) )?(?:review|overview|update) (?:of|on)\b|"
+    r"\b(?:studies|trials|researchers|scientists) (?:are|were) (?:comparing|investigating|"
+    r"testing|studying|evaluating|examining|exploring)\b",
     re.I,
 )
 _METHOD = re.compile(
