@@ -91,6 +91,8 @@ def test_facets():
     assert facet_of("Arthralgia was reported by 47% of women receiving anastrozole.") \
         == "prevalence"
     assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
+    assert facet_of("Women who took tamoxifen first were less likely to develop arthralgia.") \
+        == "risk"
 
 
 AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [

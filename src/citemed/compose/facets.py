@@ -13,6 +13,7 @@ FACET_TITLES = {
     "answer": "Key findings",
     "mechanism": "Mechanism",
     "prevalence": "Prevalence",
+    "risk": "Risk factors and associations",
     "presentation": "Clinical presentation",
     "diagnosis": "Diagnosis",
     "treatment": "Treatment options",
@@ -33,7 +34,8 @@ _FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I)),
     ("prevalence", re.compile(r"\b(prevalen|incidence|frequen|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
     ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I)),
-    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain|risk of|associated with)", re.I)),
+    ("risk", re.compile(r"\b(risk factor|at (?:an? )?(?:increased|higher|lower|reduced) risk|(?:less|more) likely to (?:develop|have|experience)|associated with|association (?:between|with)|odds ratio|correlat|linked to|had (?:more|fewer) (?:patients|cases|women|men|participants))", re.I)),
+    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I)),
 ]
 
 

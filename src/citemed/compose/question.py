@@ -129,8 +129,8 @@ def _concepts(question: str) -> tuple[str, ...]:
 
 # Section order per question type; facets not listed keep the default order after these.
 DEFAULT_ORDER = (
-    "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment", "prognosis",
-    "prevention", "other", "limitations", "pitfalls",
+    "answer", "mechanism", "risk", "prevalence", "presentation", "diagnosis", "treatment",
+    "prognosis", "prevention", "other", "limitations", "pitfalls",
 )
 _LEADS: dict[str, tuple[str, ...]] = {
     "treatment": ("answer", "treatment", "prevention", "prognosis"),
