@@ -106,11 +106,68 @@ def pubmedqa_set(data: Path, split: str = "test") -> EvalSet:
                    corpus, queries, ("recall@1", "recall@5"))
 
 
+def scifact_set(data: Path, split: str = "dev") -> EvalSet:
+    """SciFact: claims with evidence over the 5,183 abstracts (title + abstract)."""
+    folder = data / "scifact"
+    queries = []
+    for line in (folder / f"claims_{split}.jsonl").read_text(encoding="utf-8").splitlines():
+        claim = json.loads(line)
+        if claim.get("evidence"):
+            queries.append(Query(str(claim["id"]), claim["claim"],
+                                 {f"scifact:{doc_id}": 1 for doc_id in claim["evidence"]}))
+    return EvalSet("scifact", f"SciFact {split} claims with evidence over the abstracts",
+                   lambda: _reader("scifact").read(folder / "corpus.jsonl"), queries,
+                   ("ndcg@10", "recall@10"))
+
+
+def liveqa_set(data: Path) -> EvalSet:
+    """LiveQA-Med 2017 consumer questions over MedQuAD; relevant = judged 3 or 4 (of 4)."""
+    folder = data / "liveqa_med_trec2017"
+    linked = {}
+    for line in (folder / "medquad_judged_answers_2479.jsonl").read_text().splitlines():
+        answer = json.loads(line)
+        if answer.get("medquad_id"):
+            linked[answer["answer_id"]] = f"medquad:{answer['medquad_id']}"
+    relevant: dict[str, dict[str, int]] = {}
+    for line in (folder / "medquad_judged_answers_qrels_2479.txt").read_text().splitlines():
+        number, judgment, answer_id = line.split()
+        grade = int(judgment.split("-", 1)[0])
+        if grade >= 3 and answer_id in linked:
+            relevant.setdefault(f"TQ{number}", {})[linked[answer_id]] = grade - 2
+    queries = []
+    for line in (folder / "liveqa_med_test.jsonl").read_text(encoding="utf-8").splitlines():
+        question = json.loads(line)
+        if question["qid"] in relevant:
+            text = " ".join(filter(None, [question.get("subject"), question.get("message")]))
+            queries.append(Query(question["qid"], text, relevant[question["qid"]]))
+    return EvalSet("liveqa", "LiveQA-Med 2017 questions over MedQuAD (judged 3-4 relevant)",
+                   lambda: _reader("medquad").read(data / "medquad" / "medquad_answered.jsonl"),
+                   queries, ("p@1", "p@5", "ndcg@10"))
+
+
+def _reader(name: str):
+    from citemed.sources import reader_for
+
+    return reader_for(Path("."), name)
+
+
+def _has_reader(name: str) -> bool:
+    from citemed.sources import all_readers
+
+    return any(reader.name == name for reader in all_readers())
+
+
 def available_sets(data: Path) -> dict[str, Callable[[], EvalSet]]:
-    return {
+    """Every set whose data and reader are present (SciFact and MedQuAD need their readers)."""
+    sets: dict[str, Callable[[], EvalSet]] = {
         "bioasq": lambda: bioasq_set(data),
         "pubmedqa": lambda: pubmedqa_set(data),
     }
+    if _has_reader("scifact") and (data / "scifact").exists():
+        sets["scifact"] = lambda: scifact_set(data)
+    if _has_reader("medquad") and (data / "liveqa_med_trec2017").exists():
+        sets["liveqa"] = lambda: liveqa_set(data)
+    return sets
 
 
 def _documents(items: Iterable[ReadItem]) -> Iterator[Document]:

@@ -1,8 +1,11 @@
-"""Lexical BM25 index over documents, as a precomputed sparse matrix.
+"""Lexical BM25 index over documents, as a precomputed sparse matrix, plus sentence terms.
 
 Each (document, term) cell holds that term's full BM25 contribution, so scoring a query is one
-sparse column sum: a few milliseconds over the whole demo library. The index is derived from the
-store and saved beside it (atomic rename), stamped with the library version it reflects.
+sparse column sum: a few milliseconds over the whole demo library. A second, boolean matrix
+records which terms each sentence holds, so the best sentences of a hit are picked without
+re-tokenizing its text at query time (that was most of the search time on long guidelines).
+The index is derived from the store and saved beside it (atomic rename), stamped with the
+library version it reflects.
 """
 
 from __future__ import annotations
@@ -25,13 +28,6 @@ from citemed.text import tokenize
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about
 
 
-def document_tokens(doc: Document) -> list[str]:
-    tokens = tokenize(doc.title) * TITLE_WEIGHT
-    for section in doc.sections:
-        tokens.extend(tokenize(section.text))
-    return tokens
-
-
 @dataclass
 class LexicalIndex:
     doc_ids: list[str]
@@ -46,6 +42,14 @@ class LexicalIndex:
     # Per-document kind and year (0 = unknown), so priors need no document loads.
     kinds: list[str] = field(default_factory=list)
     years: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    # Sentences (in Document.iter_sentences order) x terms, and each document's first sentence.
+    sentence_terms: sparse.csr_matrix = field(
+        default_factory=lambda: sparse.csr_matrix((0, 0), dtype=bool))
+    sentence_start: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        # Row ids sorted within each column, so `presence` can binary-search a posting list.
+        self.matrix.sort_indices()
 
     @classmethod
     def build(
@@ -60,8 +64,17 @@ class LexicalIndex:
         cols: list[int] = []
         tfs: list[int] = []
         lengths: list[int] = []
+        sentence_cols: list[int] = []
+        sentence_ptr: list[int] = [0]
+        sentence_start: list[int] = [0]
         for row, doc in enumerate(docs):
-            tokens = document_tokens(doc)
+            tokens = tokenize(doc.title) * TITLE_WEIGHT
+            for _sid, _section, sentence in doc.iter_sentences():
+                words = tokenize(sentence.text)
+                tokens.extend(words)
+                sentence_cols.extend(sorted({vocab.setdefault(w, len(vocab)) for w in words}))
+                sentence_ptr.append(len(sentence_cols))
+            sentence_start.append(len(sentence_ptr) - 1)
             texts.extend(section.text for section in doc.sections)
             doc_ids.append(doc.id)
             kinds.append(str(doc.kind))
@@ -85,10 +98,16 @@ class LexicalIndex:
         matrix = sparse.csc_matrix(
             (weights.astype(np.float32), (row_arr, col_arr)), shape=(n_docs, len(vocab))
         )
+        sentence_terms = sparse.csr_matrix(
+            (np.ones(len(sentence_cols), dtype=bool), np.asarray(sentence_cols, dtype=np.int32),
+             np.asarray(sentence_ptr, dtype=np.int64)),
+            shape=(len(sentence_ptr) - 1, len(vocab)),
+        )
         abbreviations = {short: terms for short, terms in mine_abbreviations(texts).items()
                          if all(t in vocab for t in terms)}
         return cls(doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations, kinds,
-                   np.asarray(years, dtype=np.int16))
+                   np.asarray(years, dtype=np.int16), sentence_terms,
+                   np.asarray(sentence_start, dtype=np.int64))
 
     def query_vector(self, weighted_terms: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         cols, weights = [], []
@@ -109,10 +128,28 @@ class LexicalIndex:
     def presence(self, rows: list[int], terms: list[str]) -> np.ndarray:
         """Boolean (len(rows) x len(terms)): does each document contain each term."""
         out = np.zeros((len(rows), len(terms)), dtype=bool)
-        known = [(j, self.vocab[t]) for j, t in enumerate(terms) if t in self.vocab]
-        if rows and known:
-            block = self.matrix[:, [col for _, col in known]][rows].toarray() > 0
-            out[:, [j for j, _ in known]] = block
+        indptr, indices = self.matrix.indptr, self.matrix.indices
+        wanted = np.asarray(rows)
+        for j, term in enumerate(terms):
+            col = self.vocab.get(term)
+            if col is not None and len(wanted):
+                docs = indices[indptr[col]:indptr[col + 1]]  # sorted: see __post_init__
+                at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
+                out[:, j] = docs[at] == wanted if len(docs) else False
+        return out
+
+    def sentence_presence(self, row: int, terms: list[str]) -> np.ndarray:
+        """Boolean (sentences of document `row` x len(terms)), sentences in reading order."""
+        first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
+        out = np.zeros((last - first, len(terms)), dtype=bool)
+        # Raw CSR arrays: scipy's slicing costs more than the work for one document.
+        indptr = self.sentence_terms.indptr[first:last + 1]
+        cols = self.sentence_terms.indices[indptr[0]:indptr[-1]]
+        sentence_of = np.repeat(np.arange(last - first), np.diff(indptr))
+        for j, term in enumerate(terms):
+            col = self.vocab.get(term)
+            if col is not None:
+                out[sentence_of[cols == col], j] = True
         return out
 
     def idf(self, term: str) -> float:
@@ -130,6 +167,8 @@ class LexicalIndex:
             tmp,
             data=self.matrix.data, indices=self.matrix.indices, indptr=self.matrix.indptr,
             shape=np.asarray(self.matrix.shape), doc_freq=self.doc_freq, years=self.years,
+            sentence_indices=self.sentence_terms.indices,
+            sentence_indptr=self.sentence_terms.indptr, sentence_start=self.sentence_start,
         )
         meta_tmp = folder / "lexical.tmp.json"
         meta_tmp.write_text(json.dumps({
@@ -145,10 +184,16 @@ class LexicalIndex:
             return None
         meta = json.loads((folder / "lexical.json").read_text())
         arrays = np.load(folder / "lexical.npz")
-        if "kinds" not in meta or "years" not in arrays:
+        if "kinds" not in meta or "sentence_start" not in arrays:
             return None  # written by an older CiteMed: rebuild
-        matrix = sparse.csc_matrix(
-            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
-        )
+        shape = tuple(arrays["shape"])
+        matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
+                                   shape=shape)
+        indices = arrays["sentence_indices"]
+        indptr = arrays["sentence_indptr"]
+        sentence_terms = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=bool), indices, indptr),
+            shape=(len(indptr) - 1, shape[1]))
         return cls(meta["doc_ids"], meta["vocab"], matrix, arrays["doc_freq"], meta["version"],
-                   meta["k1"], meta["b"], meta["abbreviations"], meta["kinds"], arrays["years"])
+                   meta["k1"], meta["b"], meta["abbreviations"], meta["kinds"], arrays["years"],
+                   sentence_terms, arrays["sentence_start"])

@@ -19,13 +19,13 @@ from citemed.errors import InputError
 from citemed.model import Audience, Document, Hit, SentenceHit
 from citemed.retrieve.priors import prior_scores
 from citemed.retrieve.query import Query, analyze
-from citemed.text import tokenize
+from citemed.text import normalize, tokenize
 
 if TYPE_CHECKING:
     from citemed.library import Library
     from citemed.library.lexical import LexicalIndex
 
-DENSE_WEIGHT = 1.0
+DENSE_WEIGHT = 2.0  # blend weight chosen on PubMedQA train_dev and SciFact train (1.5-2 best)
 CANDIDATES = 100  # priors reorder this many best-matching documents
 
 __all__ = ["Query", "analyze", "best_sentences", "coverage", "search"]
@@ -77,7 +77,7 @@ def search(
             signals["dense"] = float(cosine[row])
         hit = Hit(document=doc, score=float(final_by_row[row]), rank=len(hits) + 1,
                   signals=signals)
-        hit.sentences = best_sentences(doc, query, index.idf, limit=sentences_per_hit)
+        hit.sentences = indexed_best_sentences(index, row, doc, query, limit=sentences_per_hit)
         hits.append(hit)
     return hits
 
@@ -93,16 +93,26 @@ def _top_k(scores: np.ndarray, k: int) -> list[int]:
 
 def coverage_rows(index: LexicalIndex, query: Query, rows: list[int]) -> np.ndarray:
     """Coverage (see `coverage`) of several indexed documents at once, from the index."""
-    groups = query.groups()
-    terms = [t for variants in groups.values() for t in variants]
-    present = index.presence(rows, terms)
-    col = {t: j for j, t in enumerate(terms)}
+    groups = query.groups(compounds=False)
     weights = np.asarray([index.idf(root) for root in groups], dtype=np.float32)
     if not len(rows) or weights.sum() <= 0:
         return np.zeros(len(rows), dtype=np.float32)
-    has = np.stack([present[:, [col[t] for t in variants]].any(axis=1)
-                    for variants in groups.values()], axis=1)
+    has = _groups_present(index.presence(rows, _flatten(groups)), groups)
     return (has @ weights) / weights.sum()
+
+
+def _flatten(groups: dict[str, list[str]]) -> list[str]:
+    return [t for variants in groups.values() for t in variants]
+
+
+def _groups_present(present: np.ndarray, groups: dict[str, list[str]]) -> np.ndarray:
+    """Per row, whether any variant of each group is present (columns in `_flatten` order)."""
+    out = np.zeros((len(present), len(groups)), dtype=bool)
+    start = 0
+    for j, variants in enumerate(groups.values()):
+        out[:, j] = present[:, start:start + len(variants)].any(axis=1)
+        start += len(variants)
+    return out
 
 
 def coverage(doc: Document, query: Query, idf) -> float:
@@ -114,7 +124,7 @@ def coverage(doc: Document, query: Query, idf) -> float:
     tokens = set(tokenize(doc.title))
     for section in doc.sections:
         tokens.update(tokenize(section.text))
-    groups = query.groups()
+    groups = query.groups(compounds=False)
     total = sum(idf(root) for root in groups)
     if total <= 0:
         return 0.0
@@ -122,12 +132,38 @@ def coverage(doc: Document, query: Query, idf) -> float:
                if any(t in tokens for t in variants)) / total
 
 
+def indexed_best_sentences(index: LexicalIndex, row: int, doc: Document, query: Query, *,
+                           limit: int = 3) -> list[SentenceHit]:
+    """`best_sentences` for an indexed document, from the index's sentence terms."""
+    groups = query.groups()
+    present = index.sentence_presence(row, _flatten(groups))
+    sentences = list(doc.iter_sentences())
+    if len(sentences) != len(present) or not len(present):
+        return best_sentences(doc, query, index.idf, limit=limit)
+    has = _groups_present(present, groups)
+    weights = np.asarray([index.idf(root) * max(query.terms[t] for t in variants)
+                          for root, variants in groups.items()], dtype=np.float32)
+    scores = has @ weights
+    out = []
+    for pos in np.argsort(-scores, kind="stable")[:limit]:
+        if scores[pos] <= 0:
+            break
+        sid, section, sentence = sentences[pos]
+        out.append(SentenceHit(sid, section.label, sentence.text, sentence.start, sentence.end,
+                               float(scores[pos])))
+    return out
+
+
 def best_sentences(doc: Document, query: Query, idf, *, limit: int = 3) -> list[SentenceHit]:
     """Score each sentence by the idf mass of the question terms it contains (any variant)."""
     groups = [(idf(root), variants, max(query.terms[t] for t in variants))
               for root, variants in query.groups().items()]
+    prefixes = surface_prefixes(query.terms)
     scored: list[SentenceHit] = []
     for sid, section, sentence in doc.iter_sentences():
+        lowered = normalize(sentence.text).replace("'", "")
+        if not any(p in lowered for p in prefixes):
+            continue  # cannot hold any query term: skip the (slow) stemming
         tokens = set(tokenize(sentence.text))
         score = sum(weight * count for weight, variants, count in groups
                     if any(t in tokens for t in variants))
@@ -136,3 +172,14 @@ def best_sentences(doc: Document, query: Query, idf, *, limit: int = 3) -> list[
                                       sentence.end, score))
     scored.sort(key=lambda s: -s.score)
     return scored[:limit]
+
+
+def surface_prefixes(terms: dict[str, float]) -> set[str]:
+    """Strings every written form of each stemmed term contains.
+
+    A Snowball stem is the word with its ending cut or changed in the last letter ("studi" for
+    "study", "diseas" for "disease"), so the stem minus its last letter is in every form; only
+    "lie"/"die" become "lying"/"dying", and keep just their first letter.
+    """
+    return {term[:1] if len(term) <= 3 and term.endswith("ie")
+            else term[:-1] if len(term) >= 3 else term for term in terms}

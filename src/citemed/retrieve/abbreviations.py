@@ -62,13 +62,14 @@ def _match_long_form(letters: str, words: list[str]) -> str | None:
 
 
 def mine(texts: Iterable[str], *, min_count: int = 1) -> dict[str, list[str]]:
-    """Short form (lower case, singular) -> stemmed long-form terms, most frequent long form."""
+    """Short form (lower case) -> stemmed long-form terms of its most frequent long form."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for text in texts:
         if "(" not in text:
             continue
         for short, long_form in find_pairs(text):
-            counts[normalize_short(short)][long_form] += 1
+            for key in short_keys(short):
+                counts[key][long_form] += 1
     out: dict[str, list[str]] = {}
     for short, forms in counts.items():
         long_form, count = forms.most_common(1)[0]
@@ -78,7 +79,9 @@ def mine(texts: Iterable[str], *, min_count: int = 1) -> dict[str, list[str]]:
     return out
 
 
-def normalize_short(short: str) -> str:
-    """'NSAIDs' and 'NSAID' share one entry."""
-    short = short.lower()
-    return short[:-1] if short.endswith("s") and len(short) > 2 else short
+def short_keys(short: str) -> list[str]:
+    """Lookup keys: 'NSAIDs' is found as 'nsaids' and 'nsaid'; 'AIMSS' only as 'aimss'."""
+    keys = [short.lower()]
+    if short.endswith("s") and short[:-1].isupper() and len(short) > 2:
+        keys.append(short[:-1].lower())
+    return keys

@@ -9,8 +9,9 @@ What is embedded when, and why (measured, see docs/notes/issue-6.md):
 - Static embeddings (model2vec distilled from the same MiniLM) embed ~1,500 documents/s but
   added nothing over BM25 on the tuning sets, so they are not used.
 Building vectors for the whole demo library takes tens of minutes on 2 cores, so the index is
-off by default (Settings.dense / CITEMED_DENSE=1 switches it on). Vectors are reused for
-documents whose content hash is unchanged, so re-ingesting adds only what changed.
+off by default (Settings.dense / CITEMED_DENSE=1 switches it on; it is built by the next ingest
+or index refresh, never inside a search). Vectors are reused for documents whose content hash is
+unchanged, so re-ingesting adds only what changed.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Encoder:
             raise LibraryError(
                 "dense retrieval needs the 'dense' extra: pip install 'citemed[dense]'"
             ) from exc
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
         path = str(get_model_path())
         self.torch = torch
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
@@ -56,17 +60,20 @@ class Encoder:
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
 
     def encode(self, texts: list[str], *, max_tokens: int) -> np.ndarray:
-        out = []
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        # Batches of similar length waste little time on padding (short BioASQ documents and
+        # long guidelines share a library).
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         with self.torch.inference_mode():
-            for start in range(0, len(texts), BATCH):
-                batch = self.tokenizer(texts[start:start + BATCH], padding=True, truncation=True,
+            for start in range(0, len(order), BATCH):
+                rows = order[start:start + BATCH]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                        max_length=max_tokens, return_tensors="pt")
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = self.torch.nn.functional.normalize(pooled, dim=-1)
-                out.append(pooled.numpy().astype(np.float32))
-        return np.concatenate(out) if out else np.zeros((0, 384), dtype=np.float32)
+                out[rows] = self.torch.nn.functional.normalize(pooled, dim=-1).numpy()
+        return out
 
 
 @lru_cache(maxsize=1)
@@ -87,9 +94,13 @@ class DenseIndex:
     version: str
     model: str = MODEL_NAME
 
+    def __post_init__(self) -> None:
+        # Stored as float16 (half the disk); searched as float32, converted once per load.
+        self._matrix = self.vectors.astype(np.float32)
+
     def scores(self, question: str) -> np.ndarray:
         query = encoder().encode([question], max_tokens=QUERY_MAX_TOKENS)[0]
-        return self.vectors.astype(np.float32) @ query
+        return self._matrix @ query
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -154,11 +165,18 @@ def refresh_dense_index(library: Library, *, force: bool = False) -> None:
 
 
 def dense_index(library: Library) -> DenseIndex | None:
-    """The library's current dense index (built on demand), or None when dense is off."""
+    """The library's dense index when it is on and current, else None (lexical search only).
+
+    Search never builds vectors itself (that can take minutes and would stall a web request);
+    ingest, `citemed demo` and `Library.refresh_indexes` do.
+    """
     if not library.settings.dense:
         return None
     folder = library.folder / "index"
     current = _LOADED.get(folder)
     if current is None or current.version != library.version:
-        refresh_dense_index(library)
-    return _LOADED.get(folder)
+        current = DenseIndex.load(folder)
+        if current is None or current.version != library.version:
+            return None
+        _LOADED[folder] = current
+    return current

@@ -13,11 +13,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from citemed.retrieve.abbreviations import normalize_short
 from citemed.text import raw_tokens, tokenize
 
 ABBREVIATION_WEIGHT = 0.5
 SPELLING_WEIGHT = 1.0  # the same word spelled differently
+# "inhibitor-induced" also yields "inhibitor" and "induced"; the whole compound is a bonus for
+# the exact wording at half weight (full weight double-counts; dropping it hurt PubMedQA
+# train_dev, keeping it full hurt SciFact train).
+COMPOUND_WEIGHT = 0.5
+
+# A question word is read as an abbreviation only when written like one ("AIMSS", "NSAIDs",
+# "mTOR"): lower-case "aims" or "cat" are ordinary words.
+_ABBREVIATION_LIKE = re.compile(r"\b[A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*\b")
 
 # British -> American rewrites, applied to one word; tried in order, all that apply.
 _SPELLING_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -39,11 +46,19 @@ class Query:
     # Term -> the original term it expands (for coverage: a term counts once, by any variant).
     expansions: dict[str, str] = field(default_factory=dict)
 
-    def groups(self) -> dict[str, list[str]]:
-        """Original term -> itself plus its expansions."""
+    def groups(self, *, compounds: bool = True) -> dict[str, list[str]]:
+        """Original term -> itself plus its expansions.
+
+        `compounds=False` leaves out hyphenated terms ("inhibitor-induc") whose parts are query
+        terms too: the parts carry the meaning, and the rare compound's large idf would
+        otherwise make a document that writes "induced by inhibitors" look like a poor match.
+        """
         out: dict[str, list[str]] = {}
         for term in self.terms:
             root = self.expansions.get(term, term)
+            if not compounds and "-" in root and all(
+                    part in self.terms for part in tokenize(root.replace("-", " "))):
+                continue
             out.setdefault(root, []).append(term)
         return out
 
@@ -62,7 +77,7 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
     """Stemmed query terms with weights; expansions only when `vocab` holds them."""
     terms: dict[str, float] = {}
     for token in tokenize(text):
-        terms[token] = terms.get(token, 0.0) + 1.0
+        terms[token] = terms.get(token, 0.0) + (COMPOUND_WEIGHT if "-" in token else 1.0)
     query = Query(text=text, terms=terms)
     if vocab is None:
         return query
@@ -75,11 +90,15 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
         for variant in spelling_variants(word):
             for stem in tokenize(variant):
                 _expand(query, stem, root, SPELLING_WEIGHT, vocab, originals)
-        long_terms = (abbreviations or {}).get(normalize_short(word), [])
+    for match in _ABBREVIATION_LIKE.finditer(text):
+        stems = tokenize(match.group(0))
+        long_terms = (abbreviations or {}).get(match.group(0).lower(), [])
+        if not stems or not long_terms:
+            continue
         for long_term in long_terms:
             # The long form shares one term's weight, so a spelled-out match counts like one
             # matched term, not like several.
-            _expand(query, long_term, root, ABBREVIATION_WEIGHT / len(long_terms), vocab,
+            _expand(query, long_term, stems[0], ABBREVIATION_WEIGHT / len(long_terms), vocab,
                     originals)
     return query
 

