@@ -11,7 +11,7 @@ from citemed.compose.select import is_fragment, trim
 from citemed.engine import Engine
 from citemed.eval.answers import traceability
 from citemed.model import Document, Hit, Kind
-from citemed.render import to_markdown
+from citemed.render import to_markdown, to_text
 from citemed.sources.base import make_section
 
 
@@ -183,3 +183,15 @@ def test_markdown_shows_verdict_citations_and_quotes():
     assert "**Yes.** Estrogen deprivation is linked" in page  # display capitalises the span
     assert "## References" in page and "Systematic review:" in page
     assert "> \"In conclusion, estrogen deprivation is linked" in page
+
+
+def test_source_text_is_escaped_in_markdown_and_plain_in_text():
+    trial = _doc("5", "Drug *X* for aromatase inhibitor arthralgia", [
+        ("RESULTS", "Drug *X* reduced aromatase inhibitor arthralgia versus placebo (p<0.01)."),
+    ], kind=Kind.RANDOMIZED_TRIAL)
+    answer = compose("Does drug X reduce aromatase inhibitor arthralgia?", _hits(trial))
+    page = to_markdown(answer)
+    assert "Drug \\*X\\* reduced" in page and "(p\\<0.01)" in page
+    text = to_text(answer)
+    assert "Drug *X* reduced" in text and "(p<0.01)" in text and "**" not in text
+    assert not any(line.startswith("#") for line in text.splitlines())
