@@ -83,6 +83,8 @@ def test_roles_keep_aims_and_methods_out():
     assert sentence_role("RESULTS", "Pain fell by 20% in the exercise arm.") == "result"
     assert sentence_role("ABSTRACT", "In conclusion, exercise helps.") == "conclusion"
     assert sentence_role("ABSTRACT", "Review of the literature on methotrexate in RA.") == "aim"
+    assert sentence_role("ABSTRACT", "In this study, we observed the effects of metformin.") \
+        == "aim"
 
 
 def test_facets():

@@ -62,6 +62,8 @@ _AIM = re.compile(
     r"focus|present)|^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|"
     r"explored|hypothesi[sz]ed|describe|present|report (?:a|the) case)|"
     r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b|"
+    r"^in (?:this|the present|the current|our) (?:study|trial|work|paper),? we (?:observed|"
+    r"investigated|examined|evaluated|assessed|explored|studied|describe|report)\b|"
     r"^(?:an? )?(?:(?:systematic|narrative|brief) )?(?:review|overview|update) (?:of|on)\b|"
     r"\b(?:studies|trials|researchers|scientists) (?:are|were) (?:comparing|investigating|"
     r"testing|studying|evaluating|examining|exploring)\b",
