@@ -197,3 +197,13 @@ def test_source_text_is_escaped_in_markdown_and_plain_in_text():
     text = to_text(answer)
     assert "Drug *X* reduced" in text and "(p<0.01)" in text and "**" not in text
     assert not any(line.startswith("#") for line in text.splitlines())
+
+
+def test_the_retrievers_dense_signal_counts_towards_document_relevance():
+    from citemed.compose.select import Relevance
+
+    analysis = analyze_question(QUESTION)
+    plain, semantic = _hits(AI_STUDY)[0], _hits(AI_STUDY)[0]
+    semantic.signals["dense"] = 0.1  # the embedding says: not about the question
+    relevance = Relevance(analysis, [plain])
+    assert relevance.document(semantic) < relevance.document(plain)
