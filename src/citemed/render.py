@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from citemed.model import Answer, Bullet, Reference
 
 VERDICT_WORDS = {
@@ -20,12 +22,14 @@ def display(text: str) -> str:
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
-_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
+_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]"})
+# "<" opens raw HTML only before a letter, "/", "!" or "?"; "P<.001" stays readable.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def escape_markdown(text: str) -> str:
-    """Source text is data, not markup: "p<0.05" or "*BRCA1*" must show as written."""
-    return text.translate(_MARKDOWN_SPECIAL)
+    """Source text is data, not markup: "*BRCA1*" or "<b>" must show as written."""
+    return _TAG_START.sub(r"\\<", text.translate(_MARKDOWN_SPECIAL))
 
 
 def _cites(numbers: list[int]) -> str:

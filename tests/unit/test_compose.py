@@ -189,11 +189,12 @@ def test_markdown_shows_verdict_citations_and_quotes():
 
 def test_source_text_is_escaped_in_markdown_and_plain_in_text():
     trial = _doc("5", "Drug *X* for aromatase inhibitor arthralgia", [
-        ("RESULTS", "Drug *X* reduced aromatase inhibitor arthralgia versus placebo (p<0.01)."),
+        ("RESULTS", "Drug *X* reduced aromatase inhibitor arthralgia versus placebo (p<0.01) "
+                    "in <b>all</b> arms."),
     ], kind=Kind.RANDOMIZED_TRIAL)
     answer = compose("Does drug X reduce aromatase inhibitor arthralgia?", _hits(trial))
     page = to_markdown(answer)
-    assert "Drug \\*X\\* reduced" in page and "(p\\<0.01)" in page
+    assert "Drug \\*X\\* reduced" in page and "(p<0.01)" in page and "\\<b>all\\</b>" in page
     text = to_text(answer)
     assert "Drug *X* reduced" in text and "(p<0.01)" in text and "**" not in text
     assert not any(line.startswith("#") for line in text.splitlines())
