@@ -166,7 +166,7 @@ Verdict = Literal["yes", "no", "uncertain", "insufficient"]
 Audience = Literal["clinician", "patient"]
 Facet = Literal[
     "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment",
-    "prognosis", "prevention", "limitations", "pitfalls", "other",
+    "prognosis", "prevention", "limitations", "pitfalls", "other", "risk",
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from citemed.model import Answer, Bullet, Reference
 
 VERDICT_WORDS = {
@@ -20,20 +22,44 @@ def display(text: str) -> str:
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]"})
+# "<" opens raw HTML only before a letter, "/", "!" or "?"; "P<.001" stays readable.
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def escape_markdown(text: str) -> str:
+    """Source text is data, not markup: "*BRCA1*" or "<b>" must show as written."""
+    return _TAG_START.sub(r"\\<", text.translate(_MARKDOWN_SPECIAL))
+
+
 def _cites(numbers: list[int]) -> str:
     return f" [{', '.join(str(n) for n in numbers)}]" if numbers else ""
 
 
-def _reference_line(ref: Reference) -> str:
-    parts = [f"{ref.number}. {ref.kind_label}: {ref.title.rstrip('. ')}"]
+class _Style:
+    """Markdown or plain terminal text: the same page, different marks."""
+
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.esc = escape_markdown if markdown else (lambda text: text)
+
+    def heading(self, text: str, level: int) -> str:
+        return f"{'#' * level} {self.esc(text)}" if self.markdown else self.esc(text)
+
+    def strong(self, text: str) -> str:
+        return f"**{text}**" if self.markdown else text
+
+
+def _reference_line(ref: Reference, style: _Style) -> str:
+    parts = [f"{ref.number}. {ref.kind_label}: {style.esc(ref.title.rstrip('. '))}"]
     where = ", ".join(p for p in [ref.source, str(ref.year) if ref.year else ""] if p)
     if where:
-        parts.append(where)
+        parts.append(style.esc(where))
     ids = []
     if ref.pmid:
         ids.append(f"PMID {ref.pmid}")
     if ref.doi:
-        ids.append(f"doi:{ref.doi}")
+        ids.append(style.esc(f"doi:{ref.doi}"))
     if ref.url:
         ids.append(ref.url)
     if ids:
@@ -43,45 +69,47 @@ def _reference_line(ref: Reference) -> str:
                    for i, p in enumerate(parts))
 
 
-def _bullet_lines(bullet: Bullet, depth: int = 0) -> list[str]:
-    lines = [f"{'  ' * depth}- {display(bullet.text)}{_cites(bullet.citations)}"]
+def _bullet_lines(bullet: Bullet, style: _Style, depth: int = 0) -> list[str]:
+    lines = [f"{'  ' * depth}- {style.esc(display(bullet.text))}{_cites(bullet.citations)}"]
     for child in bullet.children:
-        lines.extend(_bullet_lines(child, depth + 1))
+        lines.extend(_bullet_lines(child, style, depth + 1))
     return lines
 
 
-def to_markdown(answer: Answer) -> str:
-    lines = [f"# {answer.question}", ""]
+def _render(answer: Answer, style: _Style) -> str:
+    esc = style.esc
+    lines = [style.heading(answer.question, 1), ""]
     if answer.resolved_question and answer.resolved_question != answer.question:
-        lines += [f"*Answering: {answer.resolved_question}*", ""]
+        lines += [f"Answering: {esc(answer.resolved_question)}", ""]
     for notice in answer.notices:
-        lines += [f"> **{notice}**", ""]
+        lines += [f"> {style.strong(esc(notice))}", ""]
     direct = answer.direct_answer
-    verdict = f"**{VERDICT_WORDS[direct.verdict]}.** " if direct.verdict else ""
-    lines += [f"{verdict}{display(direct.text)}{_cites(direct.citations)}", ""]
+    verdict = f"{style.strong(VERDICT_WORDS[direct.verdict] + '.')} " if direct.verdict else ""
+    lines += [f"{verdict}{esc(display(direct.text))}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:
         s = answer.evidence_summary
         lines += [f"Evidence: {s.supporting} supporting, {s.opposing} opposing, "
                   f"{s.neutral} neutral.", ""]
     for section in answer.sections:
-        lines += [f"## {section.title}", ""]
+        lines += [style.heading(section.title, 2), ""]
         for bullet in section.bullets:
-            lines += _bullet_lines(bullet)
+            lines += _bullet_lines(bullet, style)
         lines.append("")
     if answer.references:
-        lines += ["## References", ""]
+        lines += [style.heading("References", 2), ""]
         for ref in answer.references:
-            lines.append(_reference_line(ref))
+            lines.append(_reference_line(ref, style))
             for quote in ref.quotes:
-                lines.append(f"   > \"{quote.text}\" ({quote.section})")
+                lines.append(f"   > \"{esc(quote.text)}\" ({esc(quote.section)})")
         lines.append("")
-    lines += ["---", answer.disclaimer]
+    lines += ["---", esc(answer.disclaimer)]
     return "\n".join(lines) + "\n"
 
 
+def to_markdown(answer: Answer) -> str:
+    return _render(answer, _Style(markdown=True))
+
+
 def to_text(answer: Answer) -> str:
-    """Terminal text: the Markdown without heading marks."""
-    out = []
-    for line in to_markdown(answer).splitlines():
-        out.append(line.lstrip("#").strip() if line.startswith("#") else line)
-    return "\n".join(out) + "\n"
+    """Terminal text: the same page without Markdown marks or escapes."""
+    return _render(answer, _Style(markdown=False))

@@ -37,5 +37,7 @@ def test_scores_match_the_pinned_figures(results, name):
     pinned = expected["sets"][name]
     assert results[name].questions == pinned["questions"]
     for metric, value in pinned["metrics"].items():
+        if metric == "statements":  # a count, shown for context; the rates are what we guard
+            continue
         assert results[name].metrics[metric] == pytest.approx(value, abs=expected["tolerance"]), \
             f"{name} {metric}"

@@ -11,7 +11,7 @@ from citemed.compose.select import is_fragment, trim
 from citemed.engine import Engine
 from citemed.eval.answers import traceability
 from citemed.model import Document, Hit, Kind
-from citemed.render import to_markdown
+from citemed.render import to_markdown, to_text
 from citemed.sources.base import make_section
 
 
@@ -61,6 +61,7 @@ def test_concepts_drop_question_words_and_split_compounds():
     ("RESULTS: Pain fell by 20% (p<0.01).", "Pain fell by 20% (p<0.01)."),
     ("However, relapse was rare.", "relapse was rare."),
     ("Overall, in conclusion, the drug was safe.", "the drug was safe."),
+    ("- Acupuncture is effective for low back pain.", "Acupuncture is effective for low back pain."),
 ])
 def test_trim_keeps_a_contiguous_span(sentence, span):
     assert trim(sentence) == span and span in sentence
@@ -81,6 +82,9 @@ def test_roles_keep_aims_and_methods_out():
     assert sentence_role("METHODS", "We reviewed charts of 856 patients seen in 2007.") == "method"
     assert sentence_role("RESULTS", "Pain fell by 20% in the exercise arm.") == "result"
     assert sentence_role("ABSTRACT", "In conclusion, exercise helps.") == "conclusion"
+    assert sentence_role("ABSTRACT", "Review of the literature on methotrexate in RA.") == "aim"
+    assert sentence_role("ABSTRACT", "In this study, we observed the effects of metformin.") \
+        == "aim"
 
 
 def test_facets():
@@ -89,6 +93,8 @@ def test_facets():
     assert facet_of("Arthralgia was reported by 47% of women receiving anastrozole.") \
         == "prevalence"
     assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
+    assert facet_of("Women who took tamoxifen first were less likely to develop arthralgia.") \
+        == "risk"
 
 
 AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [
@@ -179,3 +185,26 @@ def test_markdown_shows_verdict_citations_and_quotes():
     assert "**Yes.** Estrogen deprivation is linked" in page  # display capitalises the span
     assert "## References" in page and "Systematic review:" in page
     assert "> \"In conclusion, estrogen deprivation is linked" in page
+
+
+def test_source_text_is_escaped_in_markdown_and_plain_in_text():
+    trial = _doc("5", "Drug *X* for aromatase inhibitor arthralgia", [
+        ("RESULTS", "Drug *X* reduced aromatase inhibitor arthralgia versus placebo (p<0.01) "
+                    "in <b>all</b> arms."),
+    ], kind=Kind.RANDOMIZED_TRIAL)
+    answer = compose("Does drug X reduce aromatase inhibitor arthralgia?", _hits(trial))
+    page = to_markdown(answer)
+    assert "Drug \\*X\\* reduced" in page and "(p<0.01)" in page and "\\<b>all\\</b>" in page
+    text = to_text(answer)
+    assert "Drug *X* reduced" in text and "(p<0.01)" in text and "**" not in text
+    assert not any(line.startswith("#") for line in text.splitlines())
+
+
+def test_the_retrievers_dense_signal_counts_towards_document_relevance():
+    from citemed.compose.select import Relevance
+
+    analysis = analyze_question(QUESTION)
+    plain, semantic = _hits(AI_STUDY)[0], _hits(AI_STUDY)[0]
+    semantic.signals["dense"] = 0.1  # the embedding says: not about the question
+    relevance = Relevance(analysis, [plain])
+    assert relevance.document(semantic) < relevance.document(plain)

@@ -13,6 +13,7 @@ FACET_TITLES = {
     "answer": "Key findings",
     "mechanism": "Mechanism",
     "prevalence": "Prevalence",
+    "risk": "Risk factors and associations",
     "presentation": "Clinical presentation",
     "diagnosis": "Diagnosis",
     "treatment": "Treatment options",
@@ -33,7 +34,8 @@ _FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I)),
     ("prevalence", re.compile(r"\b(prevalen|incidence|frequen|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
     ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I)),
-    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain|risk of|associated with)", re.I)),
+    ("risk", re.compile(r"\b(risk factor|at (?:an? )?(?:increased|higher|lower|reduced) risk|(?:less|more) likely to (?:develop|have|experience)|associated with|association (?:between|with)|odds ratio|correlat|linked to|had (?:more|fewer) (?:patients|cases|women|men|participants))", re.I)),
+    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I)),
 ]
 
 
@@ -59,7 +61,12 @@ _AIM = re.compile(
     r"sought|seeks|investigat|examin|evaluat|assess|explor|describ|review|compar|determin|"
     r"focus|present)|^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|"
     r"explored|hypothesi[sz]ed|describe|present|report (?:a|the) case)|"
-    r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b",
+    r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b|"
+    r"^in (?:this|the present|the current|our) (?:study|trial|work|paper),? we (?:observed|"
+    r"investigated|examined|evaluated|assessed|explored|studied|describe|report)\b|"
+    r"^(?:an? )?(?:(?:systematic|narrative|brief) )?(?:review|overview|update) (?:of|on)\b|"
+    r"\b(?:studies|trials|researchers|scientists) (?:are|were) (?:comparing|investigating|"
+    r"testing|studying|evaluating|examining|exploring)\b",
     re.I,
 )
 _METHOD = re.compile(

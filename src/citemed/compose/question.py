@@ -122,15 +122,16 @@ def _phrases(question: str) -> tuple[tuple[str, str], ...]:
 def _concepts(question: str) -> tuple[str, ...]:
     out: list[str] = []
     for stem in concept_tokens(question):
-        if stem not in _GENERIC and stem not in out and not stem.isdigit():
+        # Numbers and doses ("40mg") are details of a claim, not what it is about.
+        if stem not in _GENERIC and stem not in out and not stem[:1].isdigit():
             out.append(stem)
     return tuple(out)
 
 
 # Section order per question type; facets not listed keep the default order after these.
 DEFAULT_ORDER = (
-    "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment", "prognosis",
-    "prevention", "other", "limitations", "pitfalls",
+    "answer", "mechanism", "risk", "prevalence", "presentation", "diagnosis", "treatment",
+    "prognosis", "prevention", "other", "limitations", "pitfalls",
 )
 _LEADS: dict[str, tuple[str, ...]] = {
     "treatment": ("answer", "treatment", "prevention", "prognosis"),

@@ -26,7 +26,7 @@ KIND_WEIGHT: dict[Kind, float] = {
 
 # Leading labels and discourse connectives a bullet does not need ("In conclusion, X" -> "X").
 _LEAD_TRIM = re.compile(
-    r"^(?:(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
+    r"^(?:[-*\u2022\u2013]\s+|(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
     r"(?:in conclusion|to conclude|in summary|to summari[sz]e|taken together|overall|finally|"
     r"furthermore|moreover|however|similarly|additionally|in addition|thus|therefore|hence|"
     r"importantly|interestingly|notably|in contrast|conversely|consequently|accordingly|"
@@ -144,11 +144,13 @@ def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
 
 
 # A document must reach this relevance to be used at all. This and FOCUS_WAIVER were chosen on
-# 250 SciFact train claims asked of the SciFact corpus (a training split): at 0.2 / 0.5 the page
-# abstained on 4% of them and cited the gold abstract in 80%, against 29% and 62% at 0.35 / 0.75.
+# 250 SciFact train claims asked of the SciFact corpus (a training split; `citemed eval answers
+# --sets scifact_train`): at 0.2 / 0.5 the page cited the gold abstract for 80% of them against
+# 62% at 0.35 / 0.75, and abstained on 4% against 29%.
 MIN_DOCUMENT_RELEVANCE = 0.2
 MIN_OTHER_SENTENCE_RELEVANCE = 0.4
 NO_PHRASE_PENALTY = 0.7
+MAX_ABSTRACT_SENTENCES = 25
 # Share of the concept weight that makes up for a missing focus concept.
 FOCUS_WAIVER = 0.5
 
@@ -159,7 +161,10 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     out: list[Candidate] = []
     scored = [(hit, relevance.document(hit)) for hit in hits[:max_documents]]
     scored = [(hit, rel) for hit, rel in scored if rel >= MIN_DOCUMENT_RELEVANCE]
-    lead_id = max(scored, key=lambda hr: hr[1])[0].document.id if scored else ""
+    lead = max(scored, key=lambda hr: hr[1])[0].document if scored else None
+    # The lead's exemption (below) holds for an abstract, not for a long guideline that covers
+    # many topics besides the question's.
+    lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
     for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
         for sid, section, sentence in hit.document.iter_sentences():
@@ -175,10 +180,12 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             sent_rel = relevance.share(tokens)
             # Inside the document most squarely about the question, a finding may speak of "the
             # symptoms" without naming the question's concepts; elsewhere it must name most.
-            # ...and one of its phrases, when it has any ("aromatase excess syndrome" is not
-            # "aromatase inhibitor ... syndrome").
+            # ...including its most specific one ("acupuncture" in "does acupuncture relieve
+            # chronic low back pain": Tai Chi for back pain is another question), and one of
+            # its phrases ("aromatase excess syndrome" is not "aromatase inhibitor ... syndrome").
             if hit.document.id != lead_id and (
                     sent_rel < MIN_OTHER_SENTENCE_RELEVANCE
+                    or relevance.focus not in tokens
                     or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))
                     or (analysis.phrases and not set(analysis.phrases)
                         & set(zip(sequence, sequence[1:], strict=False)))):
@@ -213,6 +220,10 @@ def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
     if intent == "dosing":
         return INTENT_BOOST ** 2 if _DOSE.search(text) else 1.0
     return INTENT_BOOST if _INTENT_FACET.get(intent) == facet else 1.0
+
+
+def _sentence_count(doc: Document) -> int:
+    return sum(len(section.sentences) for section in doc.sections)
 
 
 def same_finding(a: frozenset[str], b: frozenset[str]) -> bool:

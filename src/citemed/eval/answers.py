@@ -262,7 +262,37 @@ def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documen
                      metrics, time.perf_counter() - started, ANCHORS["bioasq_summary"])
 
 
+def run_scifact_train(engine: Engine, data: Path, *, limit: int | None, documents: int
+                      ) -> SetResult:
+    """Development set for relevance gating (a training split): SciFact train claims that have
+    evidence, asked of the SciFact corpus. Every claim has a relevant abstract in the library,
+    so abstaining is a miss; citing the gold abstract is a hit."""
+    started = time.perf_counter()
+    claims = [json.loads(line) for line in
+              (data / "scifact" / "claims_train.jsonl").read_text(encoding="utf-8").splitlines()]
+    claims = [c for c in claims if c.get("evidence")][:limit or SCIFACT_DEV_SIZE]
+    answers_out: list[Answer] = []
+    cited_gold, precision = [], []
+    for claim in claims:
+        answer = engine.ask(claim["claim"])
+        answers_out.append(answer)
+        gold = {f"scifact:{d}" for d in claim["evidence"]}
+        refs = {r.document_id for r in answer.references}
+        cited_gold.append(bool(gold & refs))
+        if refs:
+            precision.append(len(gold & refs) / len(refs))
+    n = len(claims) or 1
+    metrics = {"answers_citing_gold": sum(cited_gold) / n,
+               "citation_precision": sum(precision) / len(precision) if precision else 0.0,
+               **_trace(answers_out)}
+    return SetResult("scifact_train", "training split: relevance-gating development set",
+                     len(claims), documents, metrics, time.perf_counter() - started)
+
+
 SETS = ("pubmedqa", "bioasq_yesno", "bioasq_summary")
+# Not a benchmark: the training split the relevance thresholds were chosen on (run on request).
+DEV_SETS = ("scifact_train",)
+SCIFACT_DEV_SIZE = 250
 
 
 def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = None,
@@ -274,9 +304,10 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
 
     data = Path(settings.data)
     sets = list(sets)
-    unknown = [s for s in sets if s not in SETS]
+    unknown = [s for s in sets if s not in SETS + DEV_SETS]
     if unknown:
-        raise CiteMedError(f"unknown answer set(s) {', '.join(unknown)}; known: {', '.join(SETS)}")
+        raise CiteMedError(f"unknown answer set(s) {', '.join(unknown)}; "
+                           f"known: {', '.join(SETS + DEV_SETS)}")
     results: list[SetResult] = []
     with tempfile.TemporaryDirectory(prefix="citemed-eval-") as tmp:
         if "pubmedqa" in sets:
@@ -305,6 +336,13 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                 progress(f"bioasq: {len(docs)} documents")
                 with temporary_library(Path(tmp) / "bioasq", docs, "bioasq") as eng:
                     results.extend(_bioasq(eng, data, bioasq_sets, limit, len(docs)))
+        if "scifact_train" in sets:
+            from citemed.sources.scifact import SciFactReader
+
+            docs = _read(SciFactReader(), data / "scifact" / "corpus.jsonl")
+            progress(f"scifact: {len(docs)} documents")
+            with temporary_library(Path(tmp) / "scifact", docs, "scifact") as eng:
+                results.append(run_scifact_train(eng, data, limit=limit, documents=len(docs)))
     return results
 
 

@@ -69,7 +69,8 @@ def answers(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", help="First N questions per set.")] = None,
     sets: Annotated[list[str] | None, typer.Option(
-        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (repeatable); default all.")
+        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (default: all three), or "
+        "scifact_train (the relevance-gating development set); repeatable.")
     ] = None,
     with_conclusions: Annotated[bool, typer.Option(
         "--with-conclusions", help="Also run PubMedQA with conclusions in the library.")
