@@ -100,10 +100,10 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    from citemed.web.articles import make_router
+    from citemed.web import articles
 
-    # Articles share the warm engine, so saving an answer never loads a second model.
-    app.include_router(make_router(settings, engine=app.state.service.engine))
+    # Articles answer through the same warm `app.state.service`, so no second model loads.
+    app.include_router(articles.router)
     return app
 
 

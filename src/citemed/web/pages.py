@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import InputError, PermissionDenied
 from citemed.model import Audience
 from citemed.web.service import AnswerService
@@ -17,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 # The README's sample question first, then questions the demo library (PubMedQA train_dev
 # abstracts) answers with citations.
 EXAMPLE_QUESTIONS = [
-    "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?",
+    SAMPLE_QUESTION,
     "Is acupuncture efficacious for treating phonotraumatic vocal pathologies?",
     "Therapeutic anticoagulation in the trauma patient: is it safe?",
     "Double balloon enteroscopy: is it efficacious and safe in a community setting?",
