@@ -198,3 +198,25 @@ def test_patient_lead_is_a_plainer_consumer_statement_on_the_same_question():
     assert moved and moved[0].text == technical
     assert patient.reading_grade < flesch_kincaid_grade(technical)
     assert adapt(answer, "clinician").direct_answer.text == technical
+
+
+def test_rewriter_trims_detail_framing_and_emphasis_and_splits_whole_clauses():
+    rewriter = Rewriter({})
+    text, subs = rewriter.rewrite(
+        "In conclusion, the short stay ward (Westmead Hospital) cut stays to 17.5 hours, "
+        "but the readmission rate was unchanged, particularly in infants.")
+    assert text == ("The short stay ward cut stays to 17.5 hours. But the readmission rate "
+                    "was unchanged.")
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("(Westmead Hospital)", ""), ("In conclusion, the", "The"),
+        (", particularly in infants", ""), (", but the", ". But the")]
+    # "although" opens the same contrast as a sentence starting "But".
+    contrast, _ = rewriter.rewrite("The marker is useful, although its error rate was 25%.")
+    assert contrast == "The marker is useful. But its error rate was 25%."
+    # Left whole: a list item, a clause without a verb, an emphasis that starts a list,
+    # a lower-case gloss.
+    for sentence in ["Pain, fatigue, and the rash improved.",
+                     "The test is not perfect, but the best available option.",
+                     "Dissection may be skipped, especially in early stages, or in small tumors.",
+                     "Some medicines cause arthralgia (joint pain)."]:
+        assert rewriter.rewrite(sentence) == (sentence, [])
