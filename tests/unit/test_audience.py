@@ -19,6 +19,8 @@ from citemed.model import (
     Kind,
     Quote,
     Reference,
+    Substitution,
+    extracted_text,
 )
 from tests.web_documents import web_documents
 
@@ -220,3 +222,17 @@ def test_rewriter_trims_detail_framing_and_emphasis_and_splits_whole_clauses():
                      "Dissection may be skipped, especially in early stages, or in small tumors.",
                      "Some medicines cause arthralgia (joint pain)."]:
         assert rewriter.rewrite(sentence) == (sentence, [])
+
+
+def test_trimmed_lower_case_starts_are_capitalised_and_recorded_for_both_audiences():
+    answer = _answer_with_mixed_kinds()
+    answer.sections[0].bullets[0].text = "the drug lowered weight."
+    answer.sections[0].bullets[1].text = "mRNA levels rose."
+    for audience in ("clinician", "patient"):
+        adapted = adapt(answer, audience, vocabulary={})
+        bullets = {b.sentence_ids[0]: b for b in adapted.all_bullets()}
+        changed, kept = bullets["doc:1#0.0"], bullets["doc:2#0.0"]
+        assert changed.text == "The drug lowered weight."
+        assert Substitution(original="the", replacement="The") in changed.substitutions
+        assert extracted_text(changed.text, changed.substitutions) == "the drug lowered weight."
+        assert kept.text == "mRNA levels rose." and not kept.substitutions

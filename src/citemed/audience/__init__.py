@@ -12,7 +12,7 @@ import re
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
 from citemed.audience.vocabulary import build_vocabulary
-from citemed.model import Answer, Audience, Bullet, Kind, Substitution
+from citemed.model import Answer, Audience, Bullet, DirectAnswer, Kind, Substitution
 from citemed.text import tokenize
 
 PATIENT_DISCLAIMER = (
@@ -203,6 +203,8 @@ def adapt(answer: Answer, audience: Audience, *,
     if audience == "patient" and not adapted.abstained:
         _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
                                        else build_vocabulary({})))
+    for statement in [adapted.direct_answer, *adapted.all_bullets()]:
+        _capitalise_start(statement)
     _renumber_references(adapted)
     if audience == "patient":
         adapted.disclaimer = PATIENT_DISCLAIMER
@@ -268,6 +270,18 @@ def _rewrite_bullet(bullet: Bullet, rewriter: Rewriter) -> None:
     bullet.children = bullet.children[:PATIENT_MAX_BULLETS]
     for child in bullet.children:
         _rewrite_bullet(child, rewriter)
+
+
+def _capitalise_start(statement: Bullet | DirectAnswer) -> None:
+    """Start a statement with a capital letter, recorded as a substitution: the composer's trim
+    leaves "the drug ..." from "Furthermore, the drug ...". Only an all-lower-case first word
+    is changed; "pH", "mRNA", "eGFR" and "p53" keep their case."""
+    first = statement.text.split(" ", 1)[0]
+    if not first.isalpha() or not first.islower():
+        return
+    replacement = first[0].upper() + first[1:]
+    statement.text = replacement + statement.text[len(first):]
+    statement.substitutions.append(Substitution(original=first, replacement=replacement))
 
 
 def _renumber_references(answer: Answer) -> None:
