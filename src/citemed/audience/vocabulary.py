@@ -93,6 +93,9 @@ CURATED: dict[str, str] = {
     "elderly patients": "older people", "the elderly": "older people",
     "feasible": "possible", "evaluation": "check",
     "evaluations": "checks", "investigation": "study", "investigations": "tests",
+    "socioeconomic": "income and social", "socio-economic": "income and social",
+    "appropriately": "properly", "xerostomia": "dry mouth", "thrombolysis": "clot-busting",
+    "cystectomy": "bladder removal", "disparities": "gaps", "radiographic": "X-ray",
     # General glosses beating organ-specific ones mined from single pages ("lung scarring").
     "fibrosis": "scarring", "stenosis": "narrowing", "cardiomyopathy": "heart muscle disease",
 }
