@@ -57,7 +57,7 @@ def test_editor_creates_reviewer_edits_and_approves_reader_sees_reviewer(browser
     assert "Note: Checked against the cited study." in public
     assert "approve: under_review → approved" in public  # the audit log is on the page
     listing = reader.client.get("/articles").text
-    assert "ai-joint" in listing and "Approved" in listing
+    assert "ai-joint" in listing and "Reviewed by Dr Rita Reyes, MD (Oncology)" in listing
     versions = reader.client.get("/articles/ai-joint/versions?old=1&new=2").text
     assert "+[clinician] - Aromatase inhibitors lower estrogen after menopause." in \
         html.unescape(versions)

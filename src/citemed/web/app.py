@@ -96,13 +96,12 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         return _error_response(request, 422, problems or "invalid request")
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    from citemed.web import api, pages
+    from citemed.web import api, articles, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    from citemed.web import articles
-
-    # Articles answer through the same warm `app.state.service`, so no second model loads.
+    # Articles answer through app.state.service, so saving an answer never loads a second model;
+    # the router's lifespan opens and migrates the articles database (app.state.articles).
     app.include_router(articles.router)
     return app
 

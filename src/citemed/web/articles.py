@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from argon2 import PasswordHasher
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from citemed.articles.auth import Accounts, safe_next, same
@@ -44,8 +47,6 @@ SESSION_COOKIE = "citemed_session"
 LOGIN_CSRF_COOKIE = "citemed_login_csrf"
 API = "/api/v1/articles"
 
-router = APIRouter()
-_context_lock = threading.Lock()
 
 
 class ArticlesContext:
@@ -59,8 +60,11 @@ class ArticlesContext:
         self.service = ArticleService(self.db)
 
 
-def context(request: Request) -> ArticlesContext:
-    state = request.app.state
+_context_lock = threading.Lock()
+
+
+def context_for_app(app: FastAPI) -> ArticlesContext:
+    state = app.state
     found = getattr(state, "articles", None)
     if found is None:
         with _context_lock:
@@ -68,6 +72,21 @@ def context(request: Request) -> ArticlesContext:
             if found is None:
                 found = state.articles = ArticlesContext(state.settings)
     return found
+
+
+def context(request: Request) -> ArticlesContext:
+    return context_for_app(request.app)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open (and migrate) the articles database when the server starts, not on first use."""
+    ctx = await run_in_threadpool(context_for_app, app)
+    yield
+    ctx.db.dispose()
+
+
+router = APIRouter(lifespan=lifespan)
 
 
 @dataclass

@@ -34,6 +34,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     # Worker processes build their app from the environment (CITEMED_*), so the library
     # chosen on the command line travels there.
     os.environ["CITEMED_LIBRARY"] = str(Path(settings.library).resolve())
+    if settings.database:  # the articles database chosen with --database (issue 5)
+        os.environ["CITEMED_DATABASE"] = settings.database
     uvicorn.run("citemed.web.app:create_app", factory=True, workers=workers, **options)
 
 

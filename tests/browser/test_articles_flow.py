@@ -1,4 +1,4 @@
-"""The editorial flow in real headless Chromium against a real `citemed serve` process: editor
+"""Issue 5 (articles team): the editorial flow in real headless Chromium against a real `citemed serve` process: editor
 creates and submits, reviewer rewords a bullet and approves, a reader sees the reviewed article.
 The `page` fixture fails the test on any CSP violation or script error."""
 
@@ -10,7 +10,6 @@ from citemed.articles.auth import Accounts
 from citemed.articles.db import Database
 from citemed.web.server import serve_in_subprocess
 from tests.articles.conftest import PASSWORD, QUESTION
-from tests.browser.conftest import browser, page  # noqa: F401  (pytest fixtures)
 from tests.web_documents import build_web_library
 
 pytestmark = pytest.mark.browser
@@ -42,7 +41,7 @@ def click(tab, name: str) -> None:
     tab.wait_for_load_state()
 
 
-def test_editor_to_reviewer_to_reader_in_chromium(browser, page, site):  # noqa: F811
+def test_editor_to_reviewer_to_reader_in_chromium(browser, page, site):
     log_in(page, site, "edna", "/articles/new")
     page.get_by_label("Question").fill(QUESTION)
     page.get_by_label("Slug (optional, e.g. ai-joint-pain)").fill("ai-joint")
