@@ -236,3 +236,14 @@ def test_trimmed_lower_case_starts_are_capitalised_and_recorded_for_both_audienc
         assert Substitution(original="the", replacement="The") in changed.substitutions
         assert extracted_text(changed.text, changed.substitutions) == "the drug lowered weight."
         assert kept.text == "mRNA levels rose." and not kept.substitutions
+
+
+def test_lay_words_fix_the_article_and_passive_forms():
+    rewriter = Rewriter(build_vocabulary({}))
+    text, subs = rewriter.rewrite("Search found an appropriate diagnosis; a lesion was "
+                                  "demonstrated.")
+    assert text == "Search found a suitable diagnosis. A damaged area was shown."
+    assert ("an appropriate", "a suitable") in [(s.original, s.replacement) for s in subs]
+    kept, subs = Rewriter(CURATED).rewrite("A myalgia score rose.")
+    assert kept == "A muscle pain score rose."
+    assert [(s.original, s.replacement) for s in subs] == [("myalgia", "muscle pain")]

@@ -91,8 +91,11 @@ class Rewriter:
         terms = sorted(vocabulary, key=len, reverse=True)
         # Longest terms first so "myocardial infarction" wins over "infarction"; an optional
         # plural "s"; skip a term already glossed in brackets right after it.
+        # An article right before the term is matched too, so "an appropriate" becomes
+        # "a suitable", not "an suitable".
         self._pattern = re.compile(
-            r"\b(" + "|".join(re.escape(t) for t in terms) + r")(s?)\b(?!\s*\()", re.I,
+            r"\b(?:(an?)\s+)?(" + "|".join(re.escape(t) for t in terms) + r")(s?)\b(?!\s*\()",
+            re.I,
         ) if terms else None
 
     def rewrite(self, text: str) -> tuple[str, list[Substitution]]:
@@ -164,14 +167,20 @@ class Rewriter:
         text = _CLAUSE_JOINT.sub(split_clause, text)
         if self._pattern is not None:
             def lay(match: re.Match[str]) -> str:
-                term = match.group(1)
+                article, term = match.group(1), match.group(2)
                 replacement = self.vocabulary[term.lower()]
                 if replacement == term.lower():
                     return match.group(0)  # a name kept whole (KEEP_WHOLE)
                 if term[0].isupper() and term[1:2].islower():
                     replacement = replacement[0].upper() + replacement[1:]
-                record(match.group(0), replacement)
-                return replacement
+                lead = match.group(0)[:match.start(2) - match.start()]  # "an " or ""
+                fitting = "an" if replacement[0].lower() in "aeiou" else "a"
+                if article and article.lower() != fitting:
+                    fitting = fitting.capitalize() if article[0].isupper() else fitting
+                    record(match.group(0), f"{fitting} {replacement}")
+                    return f"{fitting} {replacement}"
+                record(match.group(0)[len(lead):], replacement)
+                return lead + replacement
 
             text = self._pattern.sub(lay, text)
         return text, substitutions

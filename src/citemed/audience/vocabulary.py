@@ -62,6 +62,10 @@ CURATED: dict[str, str] = {
     "individuals": "people", "participants": "people in the study", "subjects": "people",
     # Academic wording that lifts the grade without carrying meaning a lay reader needs.
     "demonstrated": "showed", "demonstrate": "show", "demonstrates": "shows",
+    # Passive forms take the participle ("was demonstrated" -> "was shown", not "was showed").
+    "was demonstrated": "was shown", "were demonstrated": "were shown",
+    "been demonstrated": "been shown", "be demonstrated": "be shown",
+    "is demonstrated": "is shown", "are demonstrated": "are shown",
     "associated with": "linked to", "investigate": "study", "investigated": "studied",
     "evaluate": "check", "evaluated": "checked", "assess": "check", "assessed": "checked",
     "therapeutic": "treatment", "physician": "doctor", "physicians": "doctors",
