@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,10 @@ SRC = Path(__file__).parents[2] / "src"
 def wait_for_url(process: subprocess.Popen, prefix: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
-    while time.monotonic() < deadline:
+    while (left := deadline - time.monotonic()) > 0:
+        # select() first, so a demo that hangs without printing fails the test, not CI.
+        if not select.select([process.stdout], [], [], left)[0]:
+            break
         line = process.stdout.readline()
         if not line:
             break
