@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,14 +22,17 @@ SRC = Path(__file__).parents[2] / "src"
 
 
 def wait_for_url(process: subprocess.Popen, prefix: str, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
+    """The rest of the first stdout line starting with `prefix`. A reader thread feeds a queue,
+    so a demo that hangs without printing fails the test after `timeout` instead of blocking."""
+    lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
+                     daemon=True).start()
+    deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
-        # select() first, so a demo that hangs without printing fails the test, not CI.
-        if not select.select([process.stdout], [], [], left)[0]:
-            break
-        line = process.stdout.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
             break
         if line.startswith(prefix):
             return line[len(prefix):].strip()
