@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import CiteMedError
 from citemed.settings import Settings
 
@@ -225,12 +226,14 @@ def ask(
 def demo(
     library: LibraryOpt = None,
     data: DataOpt = None,
-    question: Annotated[str, typer.Option("--question")] = (
-        "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?"
-    ),
+    question: Annotated[str, typer.Option("--question")] = SAMPLE_QUESTION,
+    serve: Annotated[bool, typer.Option(
+        "--serve", help="Then serve the library and print the answer page's URL.")] = False,
+    host: Annotated[str, typer.Option("--host", help="With --serve: interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="With --serve: TCP port.")] = 8000,
 ) -> None:
     """Build the demo library from the shared open data and answer a sample question."""
-    from citemed.demo import build_demo_library
+    from citemed.demo import answer_page_url, build_demo_library
     from citemed.engine import Engine
     from citemed.render import to_markdown
 
@@ -244,7 +247,16 @@ def demo(
         fail(error)
         return
     print(to_markdown(answer))
-    console.print(f"Library: {settings.library}. Try: citemed serve --library {settings.library}")
+    if not serve:
+        console.print(f"Library: {settings.library}. Try: citemed demo --serve")
+        return
+    from citemed.web.server import serve as run_server
+
+    print(f"Open the answer page: {answer_page_url(host, port, question)}", flush=True)
+    try:
+        run_server(settings, host=host, port=port)
+    except CiteMedError as error:
+        fail(error)
 
 
 @app.command()

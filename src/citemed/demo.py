@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from citemed.errors import CiteMedError
 from citemed.library import IngestReport, Library
 from citemed.settings import Settings
+
+# The README's sample question: the demo answers it and the ask page offers it first.
+SAMPLE_QUESTION = (
+    "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?"
+)
 
 # (path inside the data folder, reader name). Order matters only for the progress display.
 DEMO_SOURCES: list[tuple[str, str]] = [
@@ -40,3 +46,12 @@ def build_demo_library(settings: Settings, *, progress=None) -> IngestReport:
         return report
     finally:
         library.close()
+
+
+def answer_page_url(host: str, port: int, question: str) -> str:
+    """The shareable answer page of `question` on a server listening on host:port."""
+    # A wildcard bind address is not something a browser can open; loopback reaches it.
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/ask?" + urlencode({"q": question})

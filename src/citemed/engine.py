@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from citemed import __version__
 from citemed.audience import adapt
@@ -39,6 +40,15 @@ def check_question(question: str) -> str:
     return " ".join(question.split())
 
 
+def manifest_stamp(folder: Path) -> tuple[int, int, int] | None:
+    """What changes when `Library.refresh_indexes` rewrites manifest.json (os.replace)."""
+    try:
+        stat = (folder / "manifest.json").stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
 class Engine:
     def __init__(self, settings: Settings | None = None, library: Library | None = None) -> None:
         self.settings = settings or Settings()
@@ -47,6 +57,35 @@ class Engine:
         # One SQLite connection and shared indexes: callers in several threads (the web app and
         # the articles router share one Engine) take turns. Reentrant because ask() searches.
         self.lock = threading.RLock()
+        self._manifest_stamp = manifest_stamp(self.library.folder)
+        self._library_checked_at = time.monotonic()
+
+    def follow_library(self) -> bool:
+        """Reopen the library if another process changed it (`citemed ingest` while a server
+        runs); True when it did. Cheap enough for every request: at most one stat() of
+        manifest.json per `settings.library_check_seconds`. The manifest is written last by
+        `Library.refresh_indexes`, so when it changes the new indexes are complete."""
+        now = time.monotonic()
+        if now - self._library_checked_at < self.settings.library_check_seconds:
+            return False
+        with self.lock:
+            self._library_checked_at = now
+            stamp = manifest_stamp(self.library.folder)
+            if stamp == self._manifest_stamp:
+                return False
+            self._manifest_stamp = stamp
+            # A fresh Library rather than clearing the old one's caches: its version, indexes
+            # and connection all start from what is on disk now. The old one is left to the
+            # garbage collector, not closed, in case a caller still holds it mid-read.
+            self.library = Library(self.library.settings)
+            self.warm()
+            return True
+
+    def warm(self) -> None:
+        """Load the indexes and the lay vocabulary now rather than in the next request."""
+        with self.lock:
+            _ = self.library.lexical
+            self.lay_vocabulary()
 
     def close(self) -> None:
         self.library.close()
@@ -54,6 +93,7 @@ class Engine:
     def search(self, question: str, *, k: int | None = None,
                audience: Audience = "clinician") -> list[Hit]:
         question = check_question(question)
+        self.follow_library()
         with self.lock:
             return retrieve_search(
                 self.library, question, k=k or self.settings.search_k, audience=audience,
@@ -70,6 +110,7 @@ class Engine:
     def ask(self, question: str, *, audience: Audience = "clinician",
             context: Sequence[Turn] | None = None) -> Answer:
         """Answer `question`; with `context` (earlier turns) a follow-up is resolved first."""
+        self.follow_library()
         with self.lock:
             return self._ask(question, audience=audience, context=context)
 

@@ -187,6 +187,20 @@ class Substitution(BaseModel):
     replacement: str
 
 
+def is_capitalisation(substitution: Substitution) -> bool:
+    """A recorded change of the first letter's case only ("the" -> "The")."""
+    return (substitution.original != substitution.replacement
+            and substitution.original.lower() == substitution.replacement.lower())
+
+
+def extracted_text(text: str, substitutions: list[Substitution]) -> str:
+    """`text` as it was extracted, before a recorded capitalisation of its first letter (the
+    composer trims "Furthermore, the ..." to "the ..."; the display starts it "The ...")."""
+    if text and any(is_capitalisation(s) for s in substitutions):
+        return text[0].lower() + text[1:]
+    return text
+
+
 class Bullet(BaseModel):
     text: str
     citations: list[int] = Field(default_factory=list)

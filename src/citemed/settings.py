@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
 
     # Web / articles
+    # How often a running server looks for a new ingest (one stat() of manifest.json).
+    library_check_seconds: float = 2.0
     database: str | None = None  # SQLAlchemy URL; default is a SQLite file in the library folder
     secret_key: str | None = None
     # Secure flag on login cookies: None = set it whenever the request arrived over https.

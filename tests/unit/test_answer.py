@@ -1,4 +1,5 @@
 from citemed.engine import Engine
+from citemed.model import extracted_text
 
 
 def _engine(library):
@@ -13,7 +14,7 @@ def test_every_bullet_is_traceable_to_the_sentences_it_cites(library):
     for bullet in [answer.direct_answer, *answer.all_bullets()]:
         assert bullet.citations and set(bullet.citations) <= numbers
         cited_text = " ".join(quotes[sid] for sid in bullet.sentence_ids)
-        assert bullet.text in cited_text
+        assert extracted_text(bullet.text, bullet.substitutions) in cited_text
 
 
 def test_references_number_by_first_appearance_and_all_are_cited(library):

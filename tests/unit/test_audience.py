@@ -19,6 +19,8 @@ from citemed.model import (
     Kind,
     Quote,
     Reference,
+    Substitution,
+    extracted_text,
 )
 from tests.web_documents import web_documents
 
@@ -198,3 +200,50 @@ def test_patient_lead_is_a_plainer_consumer_statement_on_the_same_question():
     assert moved and moved[0].text == technical
     assert patient.reading_grade < flesch_kincaid_grade(technical)
     assert adapt(answer, "clinician").direct_answer.text == technical
+
+
+def test_rewriter_trims_detail_framing_and_emphasis_and_splits_whole_clauses():
+    rewriter = Rewriter({})
+    text, subs = rewriter.rewrite(
+        "In conclusion, the short stay ward (Westmead Hospital) cut stays to 17.5 hours, "
+        "but the readmission rate was unchanged, particularly in infants.")
+    assert text == ("The short stay ward cut stays to 17.5 hours. But the readmission rate "
+                    "was unchanged.")
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("(Westmead Hospital)", ""), ("In conclusion, the", "The"),
+        (", particularly in infants", ""), (", but the", ". But the")]
+    # "although" opens the same contrast as a sentence starting "But".
+    contrast, _ = rewriter.rewrite("The marker is useful, although its error rate was 25%.")
+    assert contrast == "The marker is useful. But its error rate was 25%."
+    # Left whole: a list item, a clause without a verb, an emphasis that starts a list,
+    # a lower-case gloss.
+    for sentence in ["Pain, fatigue, and the rash improved.",
+                     "The test is not perfect, but the best available option.",
+                     "Dissection may be skipped, especially in early stages, or in small tumors.",
+                     "Some medicines cause arthralgia (joint pain)."]:
+        assert rewriter.rewrite(sentence) == (sentence, [])
+
+
+def test_trimmed_lower_case_starts_are_capitalised_and_recorded_for_both_audiences():
+    answer = _answer_with_mixed_kinds()
+    answer.sections[0].bullets[0].text = "the drug lowered weight."
+    answer.sections[0].bullets[1].text = "mRNA levels rose."
+    for audience in ("clinician", "patient"):
+        adapted = adapt(answer, audience, vocabulary={})
+        bullets = {b.sentence_ids[0]: b for b in adapted.all_bullets()}
+        changed, kept = bullets["doc:1#0.0"], bullets["doc:2#0.0"]
+        assert changed.text == "The drug lowered weight."
+        assert Substitution(original="the", replacement="The") in changed.substitutions
+        assert extracted_text(changed.text, changed.substitutions) == "the drug lowered weight."
+        assert kept.text == "mRNA levels rose." and not kept.substitutions
+
+
+def test_lay_words_fix_the_article_and_passive_forms():
+    rewriter = Rewriter(build_vocabulary({}))
+    text, subs = rewriter.rewrite("Search found an appropriate diagnosis; a lesion was "
+                                  "demonstrated.")
+    assert text == "Search found a suitable diagnosis. A damaged area was shown."
+    assert ("an appropriate", "a suitable") in [(s.original, s.replacement) for s in subs]
+    kept, subs = Rewriter(CURATED).rewrite("A myalgia score rose.")
+    assert kept == "A muscle pain score rose."
+    assert [(s.original, s.replacement) for s in subs] == [("myalgia", "muscle pain")]

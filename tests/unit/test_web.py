@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from citemed.model import Answer
+from citemed.library import Library
+from citemed.model import Answer, Document, Kind
+from citemed.settings import Settings
+from citemed.sources.base import make_section
 from citemed.web.app import create_app
 from citemed.web.server import serve_in_subprocess
 from tests.web_documents import build_web_library, running_server
@@ -215,3 +219,40 @@ def test_one_engine_serves_many_threads(tmp_path):
         by_question.setdefault(question, set()).add(text)
     assert all(len(texts) == 1 for texts in by_question.values())
     engine.close()
+
+
+def test_a_running_server_picks_up_a_new_ingest_without_restart(tmp_path):
+    question = "Does zinc shorten the common cold in children?"
+    new_document = Document(
+        id="webfix:zinc-cold", collection="webfix", kind=Kind.RANDOMIZED_TRIAL,
+        title="Zinc lozenges and the common cold in children", source="Web Fixture Journal",
+        year=2022, pmid="555",
+        sections=[make_section("CONCLUSIONS", "Zinc lozenges shortened the common cold in "
+                                              "children by one day.")])
+    with running_server(tmp_path / "lib") as base:
+        before = httpx.post(f"{base}/api/v1/ask", json={"question": question}, timeout=30).json()
+        assert "webfix:zinc-cold" not in {ref["document_id"] for ref in before["references"]}
+        version = httpx.get(f"{base}/api/v1/health", timeout=10).json()["library_version"]
+
+        # `citemed ingest` from another process: the library API writes store, indexes, manifest.
+        library = Library(Settings(library=tmp_path / "lib"))
+        try:
+            library.ingest_documents([new_document], source_name="fixture")
+            library.refresh_indexes()
+        finally:
+            library.close()
+
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{base}/api/v1/health", timeout=10).json()["library_version"] == version:
+            assert time.monotonic() < deadline, "the server never noticed the new ingest"
+            time.sleep(0.5)
+        hits = httpx.get(f"{base}/api/v1/search", params={"q": "zinc common cold children"},
+                         timeout=30).json()
+        assert hits[0]["document"]["id"] == "webfix:zinc-cold"
+        # The cached answer to the same question is not served again: the library version
+        # is part of the cache key.
+        after = httpx.post(f"{base}/api/v1/ask", json={"question": question}, timeout=30).json()
+        assert after["generation"]["library_version"] != before["generation"]["library_version"]
+        assert "webfix:zinc-cold" in {ref["document_id"] for ref in after["references"]}
+        page = httpx.get(f"{base}/ask", params={"q": question}, timeout=30).text
+        assert "shortened the common cold in children by one day" in page

@@ -12,7 +12,7 @@ import re
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
 from citemed.audience.vocabulary import build_vocabulary
-from citemed.model import Answer, Audience, Bullet, Kind, Substitution
+from citemed.model import Answer, Audience, Bullet, DirectAnswer, Kind, Substitution
 from citemed.text import tokenize
 
 PATIENT_DISCLAIMER = (
@@ -47,12 +47,34 @@ _STATS_ASIDE = re.compile(
 )
 
 
-# Clause joints where one long sentence reads as two whole sentences; the words stay the same.
-# Only ";" and ", however," qualify: "but"/"although" would leave fragments. Joints inside
-# brackets are skipped (see _top_level).
-_CLAUSE_JOINT = re.compile(r";\s*(\w+)|,\s+(however\b)", re.I)
+# Clause joints where one long sentence reads as two whole sentences. ";" and ", however," keep
+# their words. ", but" / ", and" / ", although" / ", whereas" split only before a new subject
+# (a determiner or pronoun, group 4) and when no earlier comma makes the joint part of a list;
+# the clause must also have a verb (see _split_clause), so "not X, but Y" fragments are left.
+# Joints inside brackets are skipped (see _top_level).
+_SUBJECT = (r"the|this|these|those|its|their|it|they|there|we|no|our|his|her|most|some|many|all|"
+            r"each|both|patients|women|men|children|people")
+_CLAUSE_JOINT = re.compile(
+    rf";\s*(\w+)|,\s+(however\b)|,\s+(but|and|although|whereas)\s+({_SUBJECT})\b", re.I)
+# "although"/"whereas" open a contrast the way a new sentence starting "But" does.
+_JOINT_WORD = {"although": "but", "whereas": "but"}
+_CLAUSE_VERB = re.compile(
+    r"\b(?:is|are|was|were|be|been|has|have|had|may|might|can|could|should|would|will|must|"
+    r"does|do|did|remains?|appears?|seems?|\w{3,}ed)\b", re.I)
 # "(DBE)": an abbreviation introduced in brackets; dropped when the sentence never uses it again.
 _ABBREVIATION = re.compile(r"\s\(([A-Z][A-Za-z0-9-]{1,9})\)")
+# Other asides holding a number or a capital letter are names, places, dates or counts
+# ("(Westmead Hospital)", "[LDL-C]", "(2004-2008)"): detail a lay reader can skip. Lower-case
+# asides stay: they are the glosses ("(joint pain)") and qualifiers a consumer page adds.
+_DETAIL_ASIDE = re.compile(r"\s*[(\[]([^()\[\]]*[A-Z0-9][^()\[\]]*)[)\]]")
+# Framing that says where a conclusion sits in the paper, not what it says.
+_FRAMING = re.compile(r"^(?:In conclusion|In summary|To conclude|To summarize|To summarise|"
+                      r"Taken together|In short),\s+(\w+)")
+# A trailing emphasis clause: ", particularly in older women" narrows nothing the main clause
+# states, so patients read the claim without it. Only when it runs to the sentence's end: one
+# followed by a comma may be the first item of a list that the sentence still needs.
+_EMPHASIS = re.compile(r",\s+(?:particularly|especially|notably|specifically)\b[^,;.]*(?=[;.]|$)",
+                       re.I)
 
 
 def _top_level(text: str, position: int) -> bool:
@@ -69,8 +91,11 @@ class Rewriter:
         terms = sorted(vocabulary, key=len, reverse=True)
         # Longest terms first so "myocardial infarction" wins over "infarction"; an optional
         # plural "s"; skip a term already glossed in brackets right after it.
+        # An article right before the term is matched too, so "an appropriate" becomes
+        # "a suitable", not "an suitable".
         self._pattern = re.compile(
-            r"\b(" + "|".join(re.escape(t) for t in terms) + r")(s?)\b(?!\s*\()", re.I,
+            r"\b(?:(an?)\s+)?(" + "|".join(re.escape(t) for t in terms) + r")(s?)\b(?!\s*\()",
+            re.I,
         ) if terms else None
 
     def rewrite(self, text: str) -> tuple[str, list[Substitution]]:
@@ -96,25 +121,66 @@ class Rewriter:
 
         text = _ABBREVIATION.sub(strip_abbreviation, text)
 
+        def strip_detail(match: re.Match[str]) -> str:
+            if _ABBREVIATION.fullmatch(" " + match.group(0).strip()):
+                return match.group(0)  # an abbreviation the sentence uses again
+            record(match.group(0).strip(), "")
+            return ""
+
+        text = _DETAIL_ASIDE.sub(strip_detail, text)
+
+        def strip_framing(match: re.Match[str]) -> str:
+            word = match.group(1)
+            replacement = word[0].upper() + word[1:]
+            record(match.group(0), replacement)
+            return replacement
+
+        text = _FRAMING.sub(strip_framing, text)
+
+        def strip_emphasis(match: re.Match[str]) -> str:
+            if not _top_level(match.string, match.start()):
+                return match.group(0)
+            record(match.group(0), "")
+            return ""
+
+        text = _EMPHASIS.sub(strip_emphasis, text)
+
         def split_clause(match: re.Match[str]) -> str:
             if not _top_level(match.string, match.start()):
                 return match.group(0)
-            word = match.group(1) or match.group(2)
-            replacement = ". " + word[0].upper() + word[1:]
+            if match.group(3):
+                # Only a whole clause becomes a sentence: not the last item of a list, and
+                # with a verb before the sentence ends.
+                start = max(match.string.rfind(". ", 0, match.start()), 0)
+                rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
+                if "," in match.string[start:match.start()] or not _CLAUSE_VERB.search(rest):
+                    return match.group(0)
+                joint = match.group(3).lower()
+                word = _JOINT_WORD.get(joint, joint)
+                replacement = f". {word.capitalize()} {match.group(4)}"
+            else:
+                word = match.group(1) or match.group(2)
+                replacement = ". " + word[0].upper() + word[1:]
             record(match.group(0), replacement)
             return replacement
 
         text = _CLAUSE_JOINT.sub(split_clause, text)
         if self._pattern is not None:
             def lay(match: re.Match[str]) -> str:
-                term = match.group(1)
+                article, term = match.group(1), match.group(2)
                 replacement = self.vocabulary[term.lower()]
                 if replacement == term.lower():
                     return match.group(0)  # a name kept whole (KEEP_WHOLE)
                 if term[0].isupper() and term[1:2].islower():
                     replacement = replacement[0].upper() + replacement[1:]
-                record(match.group(0), replacement)
-                return replacement
+                lead = match.group(0)[:match.start(2) - match.start()]  # "an " or ""
+                fitting = "an" if replacement[0].lower() in "aeiou" else "a"
+                if article and article.lower() != fitting:
+                    fitting = fitting.capitalize() if article[0].isupper() else fitting
+                    record(match.group(0), f"{fitting} {replacement}")
+                    return f"{fitting} {replacement}"
+                record(match.group(0)[len(lead):], replacement)
+                return lead + replacement
 
             text = self._pattern.sub(lay, text)
         return text, substitutions
@@ -146,6 +212,8 @@ def adapt(answer: Answer, audience: Audience, *,
     if audience == "patient" and not adapted.abstained:
         _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
                                        else build_vocabulary({})))
+    for statement in [adapted.direct_answer, *adapted.all_bullets()]:
+        _capitalise_start(statement)
     _renumber_references(adapted)
     if audience == "patient":
         adapted.disclaimer = PATIENT_DISCLAIMER
@@ -211,6 +279,18 @@ def _rewrite_bullet(bullet: Bullet, rewriter: Rewriter) -> None:
     bullet.children = bullet.children[:PATIENT_MAX_BULLETS]
     for child in bullet.children:
         _rewrite_bullet(child, rewriter)
+
+
+def _capitalise_start(statement: Bullet | DirectAnswer) -> None:
+    """Start a statement with a capital letter, recorded as a substitution: the composer's trim
+    leaves "the drug ..." from "Furthermore, the drug ...". Only an all-lower-case first word
+    is changed; "pH", "mRNA", "eGFR" and "p53" keep their case."""
+    first = statement.text.split(" ", 1)[0]
+    if not first.isalpha() or not first.islower():
+        return
+    replacement = first[0].upper() + first[1:]
+    statement.text = replacement + statement.text[len(first):]
+    statement.substitutions.append(Substitution(original=first, replacement=replacement))
 
 
 def _renumber_references(answer: Answer) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from citemed.engine import Engine
 from citemed.errors import CiteMedError
 from citemed.library import Library
-from citemed.model import Answer, Document
+from citemed.model import Answer, Document, extracted_text
 from citemed.settings import Settings
 
 EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
@@ -110,7 +110,8 @@ def traceability(answer: Answer) -> tuple[int, int]:
         cited.update(statement.citations)
         resolves = bool(statement.citations) and set(statement.citations) <= numbers
         spans = [quotes.get(sid, "") for sid in statement.sentence_ids]
-        if resolves and any(statement.text and statement.text in s for s in spans):
+        text = extracted_text(statement.text, statement.substitutions)
+        if resolves and any(text and text in s for s in spans):
             ok += 1
     # A reference nobody cites makes the whole page untraceable.
     return (ok, total) if cited == numbers else (0, total)

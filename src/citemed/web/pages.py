@@ -8,8 +8,11 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from citemed.articles.workflow import Role
+from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import InputError, PermissionDenied
 from citemed.model import Audience
+from citemed.web.articles import SESSION_COOKIE, caller, context
 from citemed.web.service import AnswerService
 
 router = APIRouter(include_in_schema=False)
@@ -17,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 # The README's sample question first, then questions the demo library (PubMedQA train_dev
 # abstracts) answers with citations.
 EXAMPLE_QUESTIONS = [
-    "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?",
+    SAMPLE_QUESTION,
     "Is acupuncture efficacious for treating phonotraumatic vocal pathologies?",
     "Therapeutic anticoagulation in the trauma patient: is it safe?",
     "Double balloon enteroscopy: is it efficacious and safe in a community setting?",
@@ -38,6 +41,16 @@ def same_origin(request: Request) -> None:
 
 def _service(request: Request) -> AnswerService:
     return request.app.state.service
+
+
+def editor_csrf(request: Request) -> str | None:
+    """The CSRF token of a signed-in editor's session, for the "Save as article" form (the
+    articles flow's POST /articles/new); None for everyone else. Readers without a session
+    cookie cost no database lookup."""
+    if SESSION_COOKIE not in request.cookies:
+        return None
+    who = caller(request, context(request))
+    return who.csrf if who.user is not None and who.user.role == Role.EDITOR else None
 
 
 def _render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -61,6 +74,7 @@ def ask_page(request: Request, q: str = "", audience: AudienceParam = "clinician
         return _render(request, "ask.html", status_code=400, examples=EXAMPLE_QUESTIONS,
                        audience=audience, error=str(error), question=printable)
     return _render(request, "answer.html", answers=[answer], audience=audience, thread_id=None,
+                   save_csrf=editor_csrf(request),
                    switch_urls={a: "/ask?" + urlencode({"q": q, "audience": a})
                                 for a in ("clinician", "patient")})
 
@@ -92,7 +106,7 @@ def thread_page(request: Request, thread_id: str,
                 audience: AudienceParam = "clinician") -> HTMLResponse:
     answers = _service(request).thread(thread_id, audience)
     return _render(request, "answer.html", answers=answers, audience=audience,
-                   thread_id=thread_id,
+                   thread_id=thread_id, save_csrf=editor_csrf(request),
                    switch_urls={a: f"/threads/{thread_id}?audience={a}"
                                 for a in ("clinician", "patient")})
 

@@ -62,6 +62,9 @@ class AnswerService:
 
     @property
     def library_version(self) -> str:
+        """The version of the library as it is on disk now (part of every cache key, so a new
+        ingest never serves a stale answer)."""
+        self.engine.follow_library()
         return self.engine.library.version
 
     def ask(self, question: str, audience: Audience,
@@ -80,10 +83,12 @@ class AnswerService:
         return self.engine.search(query, k=k, audience=audience)
 
     def document_count(self) -> int:
+        self.engine.follow_library()
         with self.engine.lock:
             return len(self.engine.library.store)
 
     def document(self, doc_id: str) -> Document:
+        self.engine.follow_library()
         with self.engine.lock:
             return self.engine.library.document(doc_id)
 
@@ -121,6 +126,4 @@ class AnswerService:
 
     def warm(self) -> None:
         """Load indexes and the lay vocabulary now, so the first request is not the slow one."""
-        with self.engine.lock:
-            _ = self.engine.library.lexical
-            self.engine.lay_vocabulary()
+        self.engine.warm()
