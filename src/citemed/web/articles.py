@@ -303,12 +303,13 @@ def list_articles(request: Request, who: Caller = Depends(caller)):
 
 
 @router.get("/articles/new", response_class=HTMLResponse)
-def new_article_page(request: Request, who: Caller = Depends(caller)):
+def new_article_page(request: Request, q: str = "", who: Caller = Depends(caller)):
+    """`?q=` pre-fills the question, so an answer page can offer "save as article"."""
     if who.user is None:
-        return login_redirect("/articles/new")
+        return login_redirect(f"/articles/new?q={quote(q)}" if q else "/articles/new")
     if who.user.role != Role.EDITOR:
         raise PermissionDenied("only editors create articles")
-    return page(request, who, "articles_new.html")
+    return page(request, who, "articles_new.html", question=q)
 
 
 @router.post("/articles/new")
