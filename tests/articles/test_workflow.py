@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from citemed.articles.content import BulletEdit, ContentEdit, SectionEdit
+from citemed.articles.db import Database
 from citemed.articles.models import Article, Base, User
 from citemed.articles.workflow import TRANSITIONS, Role, State, check_transition
 from citemed.errors import ConflictError, InputError, NotFoundError, PermissionDenied
@@ -248,3 +249,30 @@ def test_review_queue_by_state_then_age(service, team, content):
     with pytest.raises(PermissionDenied):
         service.queue(None)
     assert older.slug in {a.slug for a in service.public_articles()}
+
+
+def test_concurrent_migrations_of_a_new_database(database_url):
+    """Several server workers starting at once on an empty database: all succeed."""
+    databases = [Database(database_url) for _ in range(3)]
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(databases))
+
+    def migrate(db: Database) -> None:
+        barrier.wait()
+        try:
+            db.migrate()
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    # Daemon threads with a join timeout: without the migration lock, PostgreSQL workers were
+    # seen to block each other indefinitely.
+    threads = [threading.Thread(target=migrate, args=(db,), daemon=True) for db in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "migrations blocked each other"
+    assert errors == []
+    assert {db.schema_revision() for db in databases} == {"0001"}
+    for db in databases:
+        db.dispose()
