@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from citemed.articles.auth import (
+    CLIENT_FREE_FAILURES,
     FREE_FAILURES,
     Accounts,
     LockedOut,
@@ -63,6 +64,16 @@ def test_repeated_failures_lock_the_account_with_growing_back_off(accounts, team
     assert accounts.login("edna", PASSWORD).user.username == "edna"
     with db.read() as session:
         assert session.get(User, team.editor.id).failed_logins == 0
+
+
+def test_failures_from_one_client_across_usernames_lock_that_client(accounts, team):
+    """Password spraying: many usernames, one wrong password each, from one address."""
+    for n in range(CLIENT_FREE_FAILURES + 1):
+        with pytest.raises(LoginFailed):
+            accounts.login(f"user{n}", "spray-password", client="203.0.113.9")
+    with pytest.raises(LockedOut):
+        accounts.login("edna", PASSWORD, client="203.0.113.9")
+    assert accounts.login("edna", PASSWORD, client="198.51.100.7").user.username == "edna"
 
 
 def test_unknown_and_deactivated_users_cannot_log_in(accounts, team):

@@ -81,8 +81,8 @@ class Database:
             db.migrate()
         return db
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision`, the newest by default (idempotent)."""
         config = _alembic_config()
         with self.write_engine.begin() as connection:
             if self.dialect == "postgresql":
@@ -90,7 +90,7 @@ class Database:
                 # the schema current (SQLite gets the same from BEGIN IMMEDIATE).
                 connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as connection:

@@ -10,13 +10,15 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, Table, func, insert, select, text
 
 from citemed.articles.db import Database
-from citemed.articles.models import Base, WebSession
+from citemed.articles.models import Base, LoginThrottle, WebSession
 from citemed.errors import InputError
 
 
 def exported_tables() -> list[Table]:
-    """All tables but login sessions: a restored backup must not bring old logins back."""
-    return [t for t in Base.metadata.sorted_tables if t.name != WebSession.__tablename__]
+    """All tables but login state (sessions, failure counters): a restored backup must not bring
+    old logins or lock-outs back."""
+    skipped = {WebSession.__tablename__, LoginThrottle.__tablename__}
+    return [t for t in Base.metadata.sorted_tables if t.name not in skipped]
 
 
 def export_tables(db: Database) -> dict[str, Any]:
@@ -54,7 +56,8 @@ def import_tables(db: Database, dump: dict[str, Any]) -> dict[str, int]:
             if rows:
                 connection.execute(insert(table), rows)
             counts[table.name] = len(rows)
-            if db.dialect == "postgresql" and isinstance(table.c.id.type, Integer) and rows:
+            if db.dialect == "postgresql" and "id" in table.c and rows \
+                    and isinstance(table.c.id.type, Integer):
                 # Integer ids come from sequences: move them past the imported rows.
                 connection.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

@@ -273,7 +273,8 @@ async def login(request: Request, who: Caller = Depends(caller)):
     try:
         result = who.ctx.accounts.login(
             str(form.get("username") or ""), str(form.get("password") or ""),
-            old_session=request.cookies.get(SESSION_COOKIE))
+            old_session=request.cookies.get(SESSION_COOKIE),
+            client=request.client.host if request.client else None)
     except CiteMedError as error:
         return page(request, who, "articles_login.html", status_code=error.status_code,
                     login_csrf=expected, next=target, message=str(error))
