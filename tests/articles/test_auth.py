@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from citemed.articles.auth import (
     safe_next,
     token_hash,
 )
-from citemed.articles.models import ApiToken, User, WebSession, utcnow
+from citemed.articles.models import ApiToken, LoginThrottle, User, WebSession, utcnow
 from citemed.errors import ConflictError, InputError
 from tests.articles.conftest import FAST_HASHER, PASSWORD
 
@@ -123,3 +124,26 @@ def test_api_tokens_are_hashed_at_rest_and_revocable(accounts, team, db):
 ])
 def test_safe_next_only_allows_local_paths(target, expected):
     assert safe_next(target) == expected
+
+
+def test_concurrent_failures_from_one_client_are_all_counted(accounts, team, db):
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        try:
+            accounts.login(f"nobody{n}", "wrong password!", client="192.0.2.1")
+        except LoginFailed:
+            outcomes.append("failed")
+        except Exception as error:  # noqa: BLE001 - any other outcome fails the test below
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["failed"] * 8
+    with db.read() as session:
+        assert session.get(LoginThrottle, "192.0.2.1").failures == 8

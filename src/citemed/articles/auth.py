@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from citemed.articles.db import Database
@@ -173,11 +175,14 @@ class Accounts:
     def _throttle(session: Session, client: str, now: datetime) -> LoginThrottle:
         """The client's failure counter, restarted when its window has passed."""
         key = client[:200]
-        throttle = session.get(LoginThrottle, key)
-        if throttle is None:
-            throttle = LoginThrottle(client=key, failures=0, updated_at=now)
-            session.add(throttle)
-        elif throttle.updated_at < now - CLIENT_WINDOW and not (
+        # Concurrent first logins from one address must not collide on the primary key, and
+        # concurrent failures must not lose increments: insert-if-missing, then lock the row.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(LoginThrottle).values(client=key, failures=0, updated_at=now)
+                        .on_conflict_do_nothing())
+        throttle = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert throttle is not None
+        if throttle.updated_at < now - CLIENT_WINDOW and not (
                 throttle.locked_until and throttle.locked_until > now):
             throttle.failures = 0
             throttle.locked_until = None
