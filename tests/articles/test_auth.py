@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from citemed.articles.auth import (
+    CLIENT_FREE_FAILURES,
     FREE_FAILURES,
     Accounts,
     LockedOut,
@@ -15,7 +17,7 @@ from citemed.articles.auth import (
     safe_next,
     token_hash,
 )
-from citemed.articles.models import ApiToken, User, WebSession, utcnow
+from citemed.articles.models import ApiToken, LoginThrottle, User, WebSession, utcnow
 from citemed.errors import ConflictError, InputError
 from tests.articles.conftest import FAST_HASHER, PASSWORD
 
@@ -65,6 +67,16 @@ def test_repeated_failures_lock_the_account_with_growing_back_off(accounts, team
         assert session.get(User, team.editor.id).failed_logins == 0
 
 
+def test_failures_from_one_client_across_usernames_lock_that_client(accounts, team):
+    """Password spraying: many usernames, one wrong password each, from one address."""
+    for n in range(CLIENT_FREE_FAILURES + 1):
+        with pytest.raises(LoginFailed):
+            accounts.login(f"user{n}", "spray-password", client="203.0.113.9")
+    with pytest.raises(LockedOut):
+        accounts.login("edna", PASSWORD, client="203.0.113.9")
+    assert accounts.login("edna", PASSWORD, client="198.51.100.7").user.username == "edna"
+
+
 def test_unknown_and_deactivated_users_cannot_log_in(accounts, team):
     with pytest.raises(LoginFailed, match="wrong username or password"):
         accounts.login("nobody", PASSWORD)
@@ -112,3 +124,26 @@ def test_api_tokens_are_hashed_at_rest_and_revocable(accounts, team, db):
 ])
 def test_safe_next_only_allows_local_paths(target, expected):
     assert safe_next(target) == expected
+
+
+def test_concurrent_failures_from_one_client_are_all_counted(accounts, team, db):
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        try:
+            accounts.login(f"nobody{n}", "wrong password!", client="192.0.2.1")
+        except LoginFailed:
+            outcomes.append("failed")
+        except Exception as error:  # noqa: BLE001 - any other outcome fails the test below
+            outcomes.append(repr(error))
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["failed"] * 8
+    with db.read() as session:
+        assert session.get(LoginThrottle, "192.0.2.1").failures == 8

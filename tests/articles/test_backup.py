@@ -7,24 +7,26 @@ import sqlite3
 import tarfile
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from citemed.articles.auth import Accounts
 from citemed.articles.backup import backup, restore
 from citemed.articles.db import Database
+from citemed.articles.models import WebSession
 from citemed.articles.service import ArticleService
 from citemed.cli import app
 from citemed.errors import InputError
 from citemed.library import Library
 from citemed.settings import Settings
-from tests.articles.conftest import FAST_HASHER, QUESTION
+from tests.articles.conftest import FAST_HASHER, QUESTION, fresh_postgres_database
 
 runner = CliRunner()
 
 
-def snapshot(library_dir):
+def snapshot(library_dir, database_url=None):
     """Everything the round trip must keep: articles, versions, audit log, users, evidence."""
-    db = Database(f"sqlite:///{library_dir / 'articles.sqlite'}")
+    db = Database(database_url or f"sqlite:///{library_dir / 'articles.sqlite'}")
     service = ArticleService(db)
     articles = {}
     for article in service.public_articles():
@@ -41,12 +43,7 @@ def snapshot(library_dir):
     return articles, users, evidence
 
 
-@pytest.fixture
-def live_library(library, content):
-    """The fixture library with an approved article in its default SQLite database, left open
-    (as the web app would) while the backup runs."""
-    db = Database(library.settings.database_url())
-    db.migrate()
+def approve_an_article(db, library, content):
     accounts = Accounts(db, FAST_HASHER)
     editor = accounts.add_user("edna", "correct horse battery", "editor")
     reviewer = accounts.add_user("rita", "correct horse battery", "reviewer",
@@ -57,6 +54,15 @@ def live_library(library, content):
                              library_version=library.version, slug="ai-joint")
     for actor, action in [(editor, "submit"), (reviewer, "start_review"), (reviewer, "approve")]:
         article = service.transition(actor, "ai-joint", action, revision=article.revision)
+
+
+@pytest.fixture
+def live_library(library, content):
+    """The fixture library with an approved article in its default SQLite database, left open
+    (as the web app would) while the backup runs."""
+    db = Database(library.settings.database_url())
+    db.migrate()
+    approve_an_article(db, library, content)
     yield library.folder
     db.dispose()
 
@@ -129,7 +135,7 @@ def test_users_add_and_articles_commands(tmp_path, library, monkeypatch):
     listed = runner.invoke(app, ["users", "list", *args])
     assert "root\tadmin\tactive" in listed.output
     migrated = runner.invoke(app, ["articles", "migrate", *args])
-    assert "schema at 0001" in migrated.output
+    assert "schema at 0002" in migrated.output
     stale = runner.invoke(app, ["articles", "check-stale", *args])
     assert stale.exit_code == 0 and "0 flagged" in stale.output
 
@@ -139,9 +145,43 @@ def test_cli_against_postgresql(postgres_url, library, monkeypatch):
     plain_url = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     args = ["--library", str(library.folder), "--database", plain_url]
     migrated = runner.invoke(app, ["articles", "migrate", *args])
-    assert migrated.exit_code == 0 and "schema at 0001" in migrated.output, migrated.output
+    assert migrated.exit_code == 0 and "schema at 0002" in migrated.output, migrated.output
     monkeypatch.setenv("CITEMED_NEW_PASSWORD", "correct horse battery")
     added = runner.invoke(app, ["users", "add", "root", "--role", "admin", *args])
     assert added.exit_code == 0, added.output
     assert "root\tadmin\tactive" in runner.invoke(app, ["users", "list", *args]).output
     assert not (library.folder / "articles.sqlite").exists()  # nothing went to SQLite
+
+
+@pytest.mark.postgres
+def test_backup_and_restore_of_a_postgresql_articles_database(postgres_url, library, content,
+                                                             tmp_path):
+    db = Database(postgres_url)
+    db.migrate()
+    approve_an_article(db, library, content)
+    Accounts(db, FAST_HASHER).login("edna", "correct horse battery")  # a live session
+    db.dispose()
+    before = snapshot(library.folder, postgres_url)
+    archive = tmp_path / "backup.tar.gz"
+    result = runner.invoke(app, ["backup", str(archive), "--library", str(library.folder),
+                                 "--database", postgres_url])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "restored"
+    refused = runner.invoke(app, ["restore", str(archive), "--library", str(target)])
+    assert refused.exit_code == 2 and "pass --database" in refused.output
+    assert not target.exists()
+    with fresh_postgres_database() as empty_url:
+        result = runner.invoke(app, ["restore", str(archive), "--library", str(target),
+                                     "--database", empty_url])
+        assert result.exit_code == 0, result.output
+        assert snapshot(target, empty_url) == before
+        restored = Database(empty_url)
+        with restored.read() as session:  # logins are not restored
+            assert session.scalars(select(WebSession)).all() == []
+        # New rows get fresh ids after the imported ones (sequences were moved on).
+        Accounts(restored, FAST_HASHER).add_user("newbie", "correct horse battery", "editor")
+        again = runner.invoke(app, ["restore", str(archive), "--library", str(tmp_path / "b"),
+                                    "--database", empty_url])
+        assert again.exit_code == 2 and "not empty" in again.output
+        assert not (tmp_path / "b").exists()
+        restored.dispose()

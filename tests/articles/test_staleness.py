@@ -63,6 +63,7 @@ def test_new_top_evidence_flags_the_approved_article(library, engine, service, t
     assert list(report.flagged) == [article.slug]
     reason = report.flagged[article.slug]
     assert reason.startswith(STALE_LABEL) and "fixture:ai-guideline" in reason
+    assert "clinician: top evidence changed" in reason
     flagged = service.get(article.slug, None)
     assert flagged.stale and flagged.state == "approved"
     queue = service.queue(team.reviewer)

@@ -153,6 +153,12 @@ def test_every_page_renders_for_every_role(browser, service, team, content):
         "rita": {"/admin/users": 403, "/articles/new": 403, "/articles/page/edit": 403},
         "ada": {"/articles/new": 403, "/articles/page/edit": 403},
     }
+    editor = browser()
+    editor.login("edna")
+    prefilled = editor.client.get("/articles/new?q=Is+%3Cb%3Ecoffee%3C%2Fb%3E+safe%3F").text
+    assert 'maxlength="2000">Is &lt;b&gt;coffee&lt;/b&gt; safe?</textarea>' in prefilled
+    assert browser().client.get("/articles/new?q=x y").headers["location"] == \
+        "/login?next=/articles/new%3Fq%3Dx%2520y"
     for username, special in expected.items():
         visitor = browser()
         if username:

@@ -8,14 +8,21 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from citemed.articles.content import BulletEdit, ContentEdit, SectionEdit
-from citemed.articles.models import Article, Base, User
+from citemed.articles.db import Database
+from citemed.articles.models import Article, Base, LoginThrottle, User
 from citemed.articles.workflow import TRANSITIONS, Role, State, check_transition
-from citemed.errors import ConflictError, InputError, NotFoundError, PermissionDenied
+from citemed.errors import (
+    ConflictError,
+    InputError,
+    LibraryError,
+    NotFoundError,
+    PermissionDenied,
+)
 from tests.articles.conftest import QUESTION
 
 
@@ -248,3 +255,48 @@ def test_review_queue_by_state_then_age(service, team, content):
     with pytest.raises(PermissionDenied):
         service.queue(None)
     assert older.slug in {a.slug for a in service.public_articles()}
+
+
+def test_concurrent_migrations_of_a_new_database(database_url):
+    """Several server workers starting at once on an empty database: all succeed."""
+    databases = [Database(database_url) for _ in range(3)]
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(databases))
+
+    def migrate(db: Database) -> None:
+        barrier.wait()
+        try:
+            db.migrate()
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    # Daemon threads with a join timeout: without the migration lock, PostgreSQL workers were
+    # seen to block each other indefinitely.
+    threads = [threading.Thread(target=migrate, args=(db,), daemon=True) for db in databases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "migrations blocked each other"
+    assert errors == []
+    for db in databases:
+        db.check_schema()  # at the newest migration
+        db.dispose()
+
+
+def test_upgrade_from_the_first_schema_keeps_the_data(database_url):
+    db = Database(database_url)
+    db.migrate("0001")
+    with db.write_engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (username, password_hash, role, display_name, credentials, "
+            "specialty, active, failed_logins, created_at) VALUES ('old', 'x', 'admin', '', '', "
+            "'', true, 0, CURRENT_TIMESTAMP)"))
+    with pytest.raises(LibraryError, match="run 'citemed articles migrate'"):
+        db.check_schema()
+    db.migrate()
+    db.check_schema()
+    with db.read() as session:
+        assert [u.username for u in session.scalars(select(User))] == ["old"]
+        assert session.scalars(select(LoginThrottle)).all() == []
+    db.dispose()

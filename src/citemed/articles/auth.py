@@ -7,21 +7,26 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from citemed.articles.db import Database
-from citemed.articles.models import ApiToken, User, WebSession, utcnow
+from citemed.articles.models import ApiToken, LoginThrottle, User, WebSession, utcnow
 from citemed.articles.workflow import Role
 from citemed.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 
 SESSION_HOURS = 12
 FREE_FAILURES = 5  # failed logins allowed before back-off starts
+CLIENT_FREE_FAILURES = 20  # per client address, across all usernames, within CLIENT_WINDOW
+CLIENT_WINDOW = timedelta(minutes=15)
 BACKOFF_START = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
 MIN_PASSWORD = 10
@@ -62,6 +67,12 @@ class LoginResult:
     user: User
     session_token: str
     csrf_token: str
+
+
+def _back_off(failures: int, free: int, now: datetime) -> datetime | None:
+    """None while within the free failures, then a wait doubling from BACKOFF_START."""
+    over = failures - free - 1
+    return now + min(BACKOFF_START * (2 ** over), BACKOFF_MAX) if over >= 0 else None
 
 
 class Accounts:
@@ -114,18 +125,25 @@ class Accounts:
 
     # ------------------------------------------------------------------ login
 
-    def login(self, username: str, password: str, *, old_session: str | None = None) -> LoginResult:
+    def login(self, username: str, password: str, *, old_session: str | None = None,
+              client: str | None = None) -> LoginResult:
         """Verify the password and start a brand-new session (any session id the browser
-        already had is discarded, so a planted id can never become a logged-in one)."""
+        already had is discarded, so a planted id can never become a logged-in one).
+
+        Failures back off per account and, with `client` (the caller's address), per client
+        across all usernames."""
         username = username.strip().lower()
         now = utcnow()
         with self.db.write() as session:
             if old_session:
                 session.execute(delete(WebSession).where(WebSession.id == token_hash(old_session)))
             user = session.scalars(select(User).where(User.username == username)).one_or_none()
-            if user is not None and user.locked_until is not None and user.locked_until > now:
-                wait = int((user.locked_until - now).total_seconds()) + 1
-                raise LockedOut(f"too many failed logins; try again in {wait} s")
+            throttle = self._throttle(session, client, now) if client else None
+            for locked_until in [user.locked_until if user else None,
+                                 throttle.locked_until if throttle else None]:
+                if locked_until is not None and locked_until > now:
+                    wait = int((locked_until - now).total_seconds()) + 1
+                    raise LockedOut(f"too many failed logins; try again in {wait} s")
             try:
                 self.hasher.verify(user.password_hash if user else self._dummy_hash, password)
                 verified = user is not None and user.active
@@ -134,10 +152,13 @@ class Accounts:
             if not verified:
                 if user is not None:
                     user.failed_logins += 1
-                    over = user.failed_logins - FREE_FAILURES - 1
-                    if over >= 0:
-                        user.locked_until = now + min(BACKOFF_START * (2 ** over), BACKOFF_MAX)
-                # Commit the counter, then report failure.
+                    user.locked_until = _back_off(user.failed_logins, FREE_FAILURES, now)
+                if throttle is not None:
+                    throttle.failures += 1
+                    throttle.updated_at = now
+                    throttle.locked_until = _back_off(throttle.failures, CLIENT_FREE_FAILURES,
+                                                      now)
+                # Commit the counters, then report failure.
                 session.commit()
                 raise LoginFailed("wrong username or password")
             user.failed_logins = 0
@@ -149,6 +170,23 @@ class Accounts:
             session.add(WebSession(id=token_hash(token), user_id=user.id, csrf_token=csrf,
                                    expires_at=now + timedelta(hours=SESSION_HOURS)))
         return LoginResult(user, token, csrf)
+
+    @staticmethod
+    def _throttle(session: Session, client: str, now: datetime) -> LoginThrottle:
+        """The client's failure counter, restarted when its window has passed."""
+        key = client[:200]
+        # Concurrent first logins from one address must not collide on the primary key, and
+        # concurrent failures must not lose increments: insert-if-missing, then lock the row.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(LoginThrottle).values(client=key, failures=0, updated_at=now)
+                        .on_conflict_do_nothing())
+        throttle = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+        assert throttle is not None
+        if throttle.updated_at < now - CLIENT_WINDOW and not (
+                throttle.locked_until and throttle.locked_until > now):
+            throttle.failures = 0
+            throttle.locked_until = None
+        return throttle
 
     def session(self, token: str | None) -> WebSession | None:
         if not token:

@@ -17,9 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from citemed.articles.db import Database
+from citemed.articles.export import export_tables, import_tables
 from citemed.errors import InputError
 
 MANIFEST = "citemed-backup.json"
+DATABASE_EXPORT = "articles-database.json"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SKIP_SUFFIXES = ("-wal", "-shm", "-journal")
 
@@ -57,7 +60,9 @@ def _sqlite_snapshot(source: Path, target: Path) -> None:
         src.close()
 
 
-def backup(library: Path, archive: Path) -> BackupReport:
+def backup(library: Path, archive: Path, *, database: Database | None = None) -> BackupReport:
+    """Archive `library`; with `database` (an articles database outside the folder, e.g.
+    PostgreSQL) its tables are exported into the archive too."""
     library = Path(library)
     if not library.is_dir():
         raise InputError(f"{library}: no such library folder")
@@ -79,19 +84,29 @@ def backup(library: Path, archive: Path) -> BackupReport:
                     sqlite_files += 1
                 files[name] = {"sha256": _sha256(source), "bytes": source.stat().st_size}
                 tar.add(source, arcname=f"library/{name}")
+            exported: dict[str, object] | None = None
+            if database is not None:
+                dump = Path(scratch) / DATABASE_EXPORT
+                dump.write_text(json.dumps(export_tables(database), default=str))
+                exported = {"file": DATABASE_EXPORT, "sha256": _sha256(dump),
+                            "dialect": database.dialect}
+                tar.add(dump, arcname=DATABASE_EXPORT)
             manifest = Path(scratch) / MANIFEST
             manifest.write_text(json.dumps({
                 "format": 1, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "source": str(library.resolve()), "files": files}, indent=2))
+                "source": str(library.resolve()), "files": files, "database": exported},
+                indent=2))
             tar.add(manifest, arcname=MANIFEST)
         os.replace(partial, archive)  # never leave a half-written archive under the final name
     return BackupReport(archive, len(files), sqlite_files,
                         sum(int(f["bytes"]) for f in files.values()))  # type: ignore[call-overload]
 
 
-def restore(archive: Path, library: Path, *, force: bool = False) -> Path | None:
+def restore(archive: Path, library: Path, *, force: bool = False,
+            database: Database | None = None) -> Path | None:
     """Unpack into `library`. An existing non-empty folder is only replaced with force=True, and
-    then moved aside (returned), never deleted."""
+    then moved aside (returned), never deleted. A backup holding a database export needs an
+    empty target `database`, loaded before the folder is touched."""
     archive, library = Path(archive), Path(library)
     if not archive.is_file():
         raise InputError(f"{archive}: no such backup file")
@@ -114,6 +129,15 @@ def restore(archive: Path, library: Path, *, force: bool = False) -> Path | None
             path = unpacked / name
             if not path.is_file() or _sha256(path) != meta["sha256"]:
                 raise InputError(f"{archive}: {name} is missing or corrupt; nothing restored")
+        exported = manifest.get("database")
+        if exported:
+            dump = Path(scratch) / exported["file"]
+            if not dump.is_file() or _sha256(dump) != exported["sha256"]:
+                raise InputError(f"{archive}: the database export is missing or corrupt")
+            if database is None:
+                raise InputError(f"{archive} holds a {exported['dialect']} articles database "
+                                 "export; pass --database URL (an empty database) to restore it")
+            import_tables(database, json.loads(dump.read_text()))
         unpacked.mkdir(exist_ok=True)
         moved_aside = None
         if library.exists() and not any(library.iterdir()):

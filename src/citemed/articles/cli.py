@@ -127,12 +127,17 @@ def backup_command(
     from citemed.articles.backup import backup
 
     settings = _settings(library, database)
-    report = _run(lambda: backup(settings.library, archive))
+
+    def run():
+        # A SQLite articles file in the library folder is archived with the folder; any other
+        # database (PostgreSQL) is exported table by table into the archive.
+        outside = settings.database and not settings.database.startswith("sqlite")
+        return backup(settings.library, archive,
+                      database=_database(library, database) if outside else None)
+
+    report = _run(run)
     typer.echo(f"{report.archive}: {report.files} files ({report.sqlite_files} SQLite snapshots), "
                f"{report.bytes / 1e6:,.1f} MB before compression")
-    if settings.database and not settings.database.startswith("sqlite"):
-        typer.echo("note: the articles database is not in the library folder; back it up with "
-                   "pg_dump", err=True)
 
 
 def restore_command(
@@ -140,12 +145,16 @@ def restore_command(
     library: LibraryOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a non-empty library folder "
                                                         "(it is moved aside, not deleted).")] = False,
+    database: DatabaseOpt = None,
 ) -> None:
-    """Restore a library folder from a backup, verifying every file's checksum first."""
+    """Restore a library folder from a backup, verifying every file's checksum first (and an
+    exported articles database into the empty --database)."""
     from citemed.articles.backup import restore
+    from citemed.articles.db import Database
 
-    settings = _settings(library, None)
-    moved = _run(lambda: restore(archive, settings.library, force=force))
+    settings = _settings(library, database)
+    moved = _run(lambda: restore(archive, settings.library, force=force, database=Database(
+        settings.database) if settings.database else None))
     typer.echo(f"restored {settings.library}" + (f" (previous folder kept at {moved})"
                                                  if moved else ""))
 

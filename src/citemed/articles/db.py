@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +21,7 @@ from citemed.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_SECONDS = 30
+MIGRATION_LOCK = 0x43_69_74_65  # arbitrary advisory-lock key for CiteMed migrations
 
 
 def _alembic_config() -> Config:
@@ -80,12 +81,16 @@ class Database:
             db.migrate()
         return db
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision`, the newest by default (idempotent)."""
         config = _alembic_config()
         with self.write_engine.begin() as connection:
+            if self.dialect == "postgresql":
+                # Several workers may start at once: one migrates, the others wait and find
+                # the schema current (SQLite gets the same from BEGIN IMMEDIATE).
+                connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as connection:

@@ -57,6 +57,17 @@ class WebSession(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginThrottle(Base):
+    """Failed logins per client address within a window (per-account counters are on User)."""
+
+    __tablename__ = "login_throttle"
+
+    client: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(Base):
     __tablename__ = "api_tokens"
 

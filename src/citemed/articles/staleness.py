@@ -25,8 +25,8 @@ class StaleReport:
     flagged: dict[str, str] = field(default_factory=dict)  # slug -> reason
 
 
-def answer_changes(old: Answer, new: Answer) -> str | None:
-    """Why `new` would change the article, or None if its verdict and top evidence hold."""
+def answer_changes(old: Answer, new: Answer) -> list[str]:
+    """Why `new` would change the article: empty if its verdict and top evidence hold."""
     reasons = []
     if (old.direct_answer.verdict or "") != (new.direct_answer.verdict or ""):
         reasons.append(f"verdict {old.direct_answer.verdict} -> {new.direct_answer.verdict}")
@@ -39,7 +39,7 @@ def answer_changes(old: Answer, new: Answer) -> str | None:
                        + (f"; no longer top: {', '.join(dropped)}" if dropped else ""))
     if old.abstained != new.abstained:
         reasons.append("the engine now abstains" if new.abstained else "the engine now answers")
-    return f"{STALE_LABEL} ({'; '.join(reasons)})" if reasons else None
+    return reasons
 
 
 def check_stale(service: ArticleService, engine: Engine, *, force: bool = False) -> StaleReport:
@@ -50,9 +50,10 @@ def check_stale(service: ArticleService, engine: Engine, *, force: bool = False)
             report.skipped.append(article.slug)
             continue
         content = service.content(article.slug, None, article.approved_version)
-        stored = content.get("clinician") or next(iter(content.values()))
-        fresh = engine.ask(article.question, audience=stored.audience)
-        reason = answer_changes(stored, fresh)
+        reasons = [f"{audience}: {why}" for audience, stored in content.items()
+                   for why in answer_changes(stored, engine.ask(article.question,
+                                                                audience=stored.audience))]
+        reason = f"{STALE_LABEL} ({'; '.join(reasons)})" if reasons else None
         report.checked.append(article.slug)
         if service.record_check(article.id, version, reason) and reason:
             report.flagged[article.slug] = reason

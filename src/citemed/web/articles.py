@@ -273,7 +273,8 @@ async def login(request: Request, who: Caller = Depends(caller)):
     try:
         result = who.ctx.accounts.login(
             str(form.get("username") or ""), str(form.get("password") or ""),
-            old_session=request.cookies.get(SESSION_COOKIE))
+            old_session=request.cookies.get(SESSION_COOKIE),
+            client=request.client.host if request.client else None)
     except CiteMedError as error:
         return page(request, who, "articles_login.html", status_code=error.status_code,
                     login_csrf=expected, next=target, message=str(error))
@@ -303,12 +304,13 @@ def list_articles(request: Request, who: Caller = Depends(caller)):
 
 
 @router.get("/articles/new", response_class=HTMLResponse)
-def new_article_page(request: Request, who: Caller = Depends(caller)):
+def new_article_page(request: Request, q: str = "", who: Caller = Depends(caller)):
+    """`?q=` pre-fills the question, so an answer page can offer "save as article"."""
     if who.user is None:
-        return login_redirect("/articles/new")
+        return login_redirect(f"/articles/new?q={quote(q)}" if q else "/articles/new")
     if who.user.role != Role.EDITOR:
         raise PermissionDenied("only editors create articles")
-    return page(request, who, "articles_new.html")
+    return page(request, who, "articles_new.html", question=q)
 
 
 @router.post("/articles/new")
