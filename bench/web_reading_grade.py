@@ -9,23 +9,16 @@ evaluation data: develop on train_dev).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from web_common import emit  # noqa: E402
+from web_common import emit, pubmedqa_questions  # noqa: E402
 
 from citemed.engine import Engine  # noqa: E402
 from citemed.settings import Settings  # noqa: E402
-
-
-def questions(data: Path, split: str) -> list[str]:
-    records = json.loads((data / "pubmedqa" / "ori_pqal.json").read_text())
-    pmids = json.loads((data / "pubmedqa" / "pqal_split_pmids.json").read_text())[split]
-    return [records[p]["QUESTION"] for p in pmids if p in records]
 
 
 def main() -> None:
@@ -36,7 +29,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()
     engine = Engine(Settings(library=args.library))
-    asked = questions(args.data, args.split)
+    asked = pubmedqa_questions(args.data, args.split)
     if args.limit:
         asked = asked[:args.limit]
     documents = len(engine.library.store)

@@ -4,21 +4,15 @@ technical terms in brackets (for the lay vocabulary miner)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from citemed.library import Library
 from citemed.model import Document, Kind
 from citemed.settings import Settings
 from citemed.sources.base import make_section
+from citemed.web.server import serve_in_subprocess
 from tests.conftest import fixture_documents
 
 
@@ -66,42 +60,10 @@ def build_web_library(folder: Path) -> Settings:
     return settings
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @contextmanager
 def running_server(folder: Path) -> Iterator[str]:
-    """A real `citemed serve` subprocess on a free loopback port over the web fixture library;
-    yields its base URL and stops it afterwards."""
+    """A real `citemed serve` subprocess over a fresh web fixture library; yields its base URL."""
     settings = build_web_library(folder)
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "citemed.cli", "serve", "--library", str(settings.library),
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"citemed serve exited: {process.stdout.read()}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("citemed serve did not become ready within 60 s")
-            time.sleep(0.2)
+    with serve_in_subprocess(settings.library) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()

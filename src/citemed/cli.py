@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -65,8 +66,8 @@ class _Progress:
     def __exit__(self, *exc):
         return self.bar.__exit__(*exc)
 
-    def task(self, description: str):
-        task_id = self.bar.add_task(description, total=None, rate="")
+    def task(self, description: str, total: int | None = None):
+        task_id = self.bar.add_task(description, total=total, rate="")
 
         def advance(n: int) -> None:
             self.bar.advance(task_id, n)
@@ -81,14 +82,17 @@ def print_report(report) -> None:
     table = Table(title=f"Ingest summary ({report.seconds:.1f} s)")
     for col in ["source", "added", "updated", "unchanged", "deleted", "rejected"]:
         table.add_column(col, justify="left" if col == "source" else "right")
-    for name, rep in report.by_source.items():
-        table.add_row(name, *(str(getattr(rep, c)) for c in
-                              ["added", "updated", "unchanged", "deleted", "rejected"]))
+    columns = ["added", "updated", "unchanged", "deleted", "rejected"]
+    for name, rep in [*report.by_source.items(), ("[bold]total[/]", report.total)]:
+        table.add_row(name, *(f"{getattr(rep, c):,}" for c in columns))
     console.print(table)
+    # Messages quote file content and "[record N]" positions: escape them from Rich markup.
     for warning in report.warnings[:20]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if len(report.warnings) > 20:
+        console.print(f"[yellow]... and {len(report.warnings) - 20} more warnings[/]")
     for error in report.errors[:20]:
-        console.print(f"[red]rejected:[/] {error}")
+        console.print(f"[red]rejected:[/] {escape(error)}")
     if len(report.errors) > 20:
         console.print(f"[red]... and {len(report.errors) - 20} more rejected records[/]")
 
@@ -110,6 +114,9 @@ def ingest(
         with _Progress() as progress:
             report = lib.ingest_paths(paths, format=format, progress=progress.task)
         print_report(report)
+        from citemed.articles.cli import report_stale_articles
+
+        report_stale_articles(lib)  # approved articles the new evidence would change
         lib.close()
     except CiteMedError as error:
         fail(error)
@@ -240,14 +247,24 @@ def serve(
     library: LibraryOpt = None,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    database: Annotated[str | None, typer.Option(
+        "--database", help="Articles database URL, e.g. postgresql://user@host/db "
+                           "(default: articles.sqlite in the library folder).")] = None,
 ) -> None:
     """Serve answer pages and the JSON API (/api/v1) over HTTP."""
     from citemed.web.server import serve as run_server
 
     try:
-        run_server(make_settings(library), host=host, port=port)
+        run_server(make_settings(library, database=database), host=host, port=port,
+                   workers=workers)
     except CiteMedError as error:
         fail(error)
+
+
+from citemed.articles.cli import register as register_articles  # noqa: E402
+
+register_articles(app)
 
 
 def main() -> None:

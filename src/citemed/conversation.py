@@ -90,7 +90,8 @@ _POPULATION = re.compile(
     r"\b(?:in|among|for|during)\s+((?:[\w-]+\s+){0,2}?" + _POPULATION_NOUN + r")(?=[\s?.!,;]|$)",
     re.I,
 )
-_BARE_POPULATION = re.compile(r"^((?:[\w-]+\s+){0,2}?" + _POPULATION_NOUN + r")$", re.I)
+# "women over 60", "older men", "children": a population, possibly with trailing qualifiers.
+_BARE_POPULATION = re.compile(r"^((?:[\w-]+\s+){0,2}?" + _POPULATION_NOUN + r")\b", re.I)
 _WHAT_ABOUT = re.compile(
     r"^(?:(?:and|but|so|ok|okay)[,\s]+)?(?:what|how)\s+about\s+(.+)$|^(?:and|but)\s+(.+)$", re.I)
 _PRONOUN = re.compile(r"\b(it|this|that|they|them|these|those|its)\b", re.I)
@@ -173,12 +174,10 @@ def resolve_followup(question: str, context: Sequence[Turn] | None) -> str:
     what_about = _WHAT_ABOUT.match(text)
     tail = (what_about.group(1) or what_about.group(2)).strip() if what_about else text
 
-    population = _POPULATION.match(tail) if tail.lower().split()[0:1] in (
-        ["in"], ["among"], ["for"], ["during"]) else None
-    if population and population.end() == len(tail):
-        return _with_population(previous, population.group(0))
+    if tail.split()[0].lower() in ("in", "among", "for", "during") and _POPULATION.match(tail):
+        return _with_population(previous, tail)
     if what_about and _BARE_POPULATION.match(tail):
-        preposition = "during" if tail.lower() == "pregnancy" else "in"
+        preposition = "during" if tail.lower().startswith("pregnancy") else "in"
         return _with_population(previous, f"{preposition} {tail}")
 
     short = len(_words(text)) <= 12

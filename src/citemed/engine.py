@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ class Engine:
         self.settings = settings or Settings()
         self.library = library or Library(self.settings)
         self._lay_vocabulary: tuple[str, dict[str, str]] | None = None
+        # One SQLite connection and shared indexes: callers in several threads (the web app and
+        # the articles router share one Engine) take turns. Reentrant because ask() searches.
+        self.lock = threading.RLock()
 
     def close(self) -> None:
         self.library.close()
@@ -50,10 +54,11 @@ class Engine:
     def search(self, question: str, *, k: int | None = None,
                audience: Audience = "clinician") -> list[Hit]:
         question = check_question(question)
-        return retrieve_search(
-            self.library, question, k=k or self.settings.search_k, audience=audience,
-            sentences_per_hit=self.settings.sentences_per_hit,
-        )
+        with self.lock:
+            return retrieve_search(
+                self.library, question, k=k or self.settings.search_k, audience=audience,
+                sentences_per_hit=self.settings.sentences_per_hit,
+            )
 
     def lay_vocabulary(self) -> dict[str, str]:
         """Lay vocabulary for patient wording, mined once per library version."""
@@ -65,6 +70,11 @@ class Engine:
     def ask(self, question: str, *, audience: Audience = "clinician",
             context: Sequence[Turn] | None = None) -> Answer:
         """Answer `question`; with `context` (earlier turns) a follow-up is resolved first."""
+        with self.lock:
+            return self._ask(question, audience=audience, context=context)
+
+    def _ask(self, question: str, *, audience: Audience,
+             context: Sequence[Turn] | None) -> Answer:
         started = time.perf_counter()
         question = check_question(question)
         resolved = resolve_followup(question, context)

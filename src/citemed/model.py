@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 ANSWER_SCHEMA = "citemed.answer"
-ANSWER_SCHEMA_VERSION = "1.0"
+ANSWER_SCHEMA_VERSION = "1.1"  # 1.1 added direct_answer.verdict_scores (additive)
 
 
 class Kind(StrEnum):

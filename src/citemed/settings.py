@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Web / articles
     database: str | None = None  # SQLAlchemy URL; default is a SQLite file in the library folder
     secret_key: str | None = None
+    # Secure flag on login cookies: None = set it whenever the request arrived over https.
+    cookie_secure: bool | None = None
 
     def database_url(self) -> str:
         if self.database:

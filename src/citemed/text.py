@@ -48,7 +48,10 @@ def _add_sentence(sentences: list[Sentence], text: str, start: int, end: int) ->
     """Trim whitespace but keep offsets exact; skip pieces without a letter or digit."""
     piece = text[start:end]
     stripped = piece.strip()
-    if len(stripped) < 2 or not any(ch.isalnum() for ch in stripped):
+    if len(stripped) < 2:
+        return
+    if not (stripped[0].isalnum() or stripped[-2].isalnum()
+            or any(ch.isalnum() for ch in stripped)):
         return
     start += len(piece) - len(piece.lstrip())
     sentences.append(Sentence(len(sentences), start, start + len(stripped), stripped))

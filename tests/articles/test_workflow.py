@@ -74,13 +74,24 @@ def test_editor_to_approval_records_reviewer_time_and_version(service, team, con
 
 def test_reviewer_reorders_and_removes_bullets_and_keeps_citations(service, team, content):
     article = to_review(service, team, content)
-    original = service.content(article.slug, team.reviewer)["clinician"]
+    original = service.content(article.slug, team.reviewer)["clinician"].sections[1].bullets
     article = service.edit(team.reviewer, article.slug, revision=article.revision, edit=ContentEdit(
-        audience="clinician", sections=[SectionEdit(section=1, bullets=[])]))
-    edited = service.content(article.slug, team.reviewer)["clinician"]
-    assert len(edited.sections) == len(original.sections) - 1
-    assert [b.citations for s in edited.sections for b in s.bullets] == \
-        [b.citations for s in original.sections[:1] + original.sections[2:] for b in s.bullets]
+        audience="clinician", sections=[
+            SectionEdit(section=0, bullets=[]),  # the whole first section goes
+            SectionEdit(section=1, bullets=[BulletEdit(source=2, citations=[1]),
+                                            BulletEdit(source=0)])]))
+    edited = service.content(article.slug, team.reviewer)
+    treatment = edited["clinician"].sections
+    assert [s.title for s in treatment] == ["Treatment"]
+    first, second = treatment[0].bullets
+    assert (first.text, first.citations) == (original[2].text, [1])
+    assert first.sentence_ids == [original[2].sentence_ids[0]]  # only the kept document's
+    assert first.edited_by.endswith("(reviewer)")
+    assert second == original[0] and not second.edited_by  # moved, not changed
+    assert edited["patient"] == content["patient"]  # the other audience is untouched
+    changes = service.audit(article.slug, None)[-1].detail["changes"]
+    assert "clinician: removed Treatment bullet 2" in changes
+    assert "clinician: moved Treatment bullet 3 to position 1" in changes
 
 
 def test_a_bullet_can_never_lose_all_its_citations(service, team, content):

@@ -91,6 +91,9 @@ def test_audience_switch_rewords_for_patients_and_keeps_quotes(page, server):
     # The quoted source sentence behind the reworded statement is unchanged.
     quotes = " ".join(body.locator(".quotes blockquote").all_text_contents())
     assert "myalgia" in quotes
+    # Each change is listed next to the statement.
+    page.locator(".wording summary").first.click()
+    assert "myalgia → muscle pain" in page.locator(".wording").first.inner_text()
     assert "About this information" in page.locator(".disclaimer h2").inner_text()
     assert re.search(r"grade \d+\.\d", page.locator(".grade").first.inner_text())
     screenshot(page, "answer-patient")

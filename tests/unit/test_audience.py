@@ -3,8 +3,23 @@ from __future__ import annotations
 from citemed.audience import PATIENT_DISCLAIMER, Rewriter, adapt
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import CRISIS_NOTICE, URGENT_NOTICE, red_flags, urgent_notices
-from citemed.audience.vocabulary import CURATED, best_pairs, library_vocabulary, mine_pairs
+from citemed.audience.vocabulary import (
+    CURATED,
+    best_pairs,
+    build_vocabulary,
+    library_vocabulary,
+    mine_pairs,
+)
 from citemed.engine import Engine
+from citemed.model import (
+    Answer,
+    AnswerSection,
+    Bullet,
+    DirectAnswer,
+    Kind,
+    Quote,
+    Reference,
+)
 from tests.web_documents import web_documents
 
 
@@ -42,11 +57,17 @@ def test_red_flags_name_symptoms_and_pick_the_crisis_line_for_suicidal_thoughts(
     assert urgent_notices("my throat is swelling after a bee sting") == [URGENT_NOTICE]
 
 
-def test_lay_pairs_are_mined_from_glosses_in_both_orders():
+def test_lay_pairs_are_mined_from_glosses_and_noise_is_dropped():
     counts = mine_pairs(document.sections[0].text + " " + document.sections[1].text
                         for document in web_documents() if document.id == "webfix:joint-consumer")
-    pairs = best_pairs(counts, min_count=2)
-    assert pairs == {"arthralgia": "joint pain", "myalgia": "muscle pain"}
+    assert best_pairs(counts) == {"arthralgia": "joint pain", "myalgia": "muscle pain"}
+    noisy = mine_pairs([
+        "Tachycardia (with pheochromocytoma) occurs. Polycythemia (polycythemia vera) too.",
+        "Retinoblastoma (metastatic) and retinoblastoma (metastatic) were seen.",
+        "Hyperammonemia (an accumulation of ammonia in the blood) and hyperammonemia (an "
+        "accumulation of ammonia in the blood). Bronchitis (bron-ki-tis) x bronchitis (bron-ki-tis)",
+    ])
+    assert best_pairs(noisy) == {"hyperammonemia": "accumulation of ammonia in the blood"}
 
 
 def test_library_vocabulary_is_cached_per_library_version(library):
@@ -103,25 +124,77 @@ def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbrev
     assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
     assert [(s.original, s.replacement) for s in subs] == [
         ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
-    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, and DBE finds lesions.")
-    assert kept == "Enteroscopy (DBE) is safe, and DBE finds lesions."
+    kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, but DBE finds lesions.")
+    assert kept == "Enteroscopy (DBE) is safe, but DBE finds lesions."
+    # Joints inside brackets are not sentence boundaries; group counts are statistics.
+    counts, subs = rewriter.rewrite("Of 117 people (sham = 43; none = 34), most improved.")
+    assert counts == "Of 117 people, most improved."
+    assert [(s.original, s.replacement) for s in subs] == [("(sham = 43; none = 34)", "")]
+    nested, _ = rewriter.rewrite("Scores rose (in both arms; see text) over time.")
+    assert nested == "Scores rose (in both arms; see text) over time."
 
 
-def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_for_patients(
-        library):
-    library.ingest_documents(web_documents(), source_name="fixture")
-    library.refresh_indexes()
-    engine = Engine(library.settings, library=library)
-    question = "Does exercise help joint pain and muscle pain from aromatase inhibitors?"
+def _answer_with_mixed_kinds() -> Answer:
+    kinds = [Kind.CONSUMER, Kind.OBSERVATIONAL, Kind.GUIDELINE, Kind.CONSUMER]
+    references = [Reference(number=i + 1, document_id=f"doc:{i}", kind=kind,
+                            kind_label=kind.label, title=f"Source {i}",
+                            quotes=[Quote(sentence_id=f"doc:{i}#0.0", section="S",
+                                          text=f"Sentence {i}.", start=0, end=11)])
+                  for i, kind in enumerate(kinds)]
+    bullets = [Bullet(text=f"Statement {i}.", citations=[i + 1], sentence_ids=[f"doc:{i}#0.0"])
+               for i in range(1, 4)]
+    return Answer(question="Q?", resolved_question="Q?",
+                  direct_answer=DirectAnswer(text="Lead.", citations=[1],
+                                             sentence_ids=["doc:0#0.0"]),
+                  sections=[AnswerSection(facet="treatment", title="Treatment", bullets=bullets)],
+                  references=references)
 
-    def first_kinds(answer):
-        kinds = {r.number: r.kind for r in answer.references}
-        return [[kinds[b.citations[0]] for b in s.bullets] for s in answer.sections]
 
-    clinician = first_kinds(engine.ask(question, audience="clinician"))
-    assert ["randomized_trial", "consumer", "consumer", "consumer"] in clinician
-    patient = engine.ask(question, audience="patient")
-    assert ["consumer", "consumer", "consumer"] in first_kinds(patient)
-    numbers = [n for b in [patient.direct_answer, *patient.all_bullets()] for n in b.citations]
-    assert numbers[0] == 1
-    assert sorted({r.number for r in patient.references}) == sorted(set(numbers))
+def test_bullets_put_guidelines_first_for_clinicians_and_consumer_pages_first_for_patients():
+    answer = _answer_with_mixed_kinds()
+    for audience, expected in [("clinician", ["Statement 2.", "Statement 1.", "Statement 3."]),
+                               ("patient", ["Statement 3.", "Statement 2.", "Statement 1."])]:
+        adapted = adapt(answer, audience, vocabulary={})
+        bullets = adapted.sections[0].bullets
+        assert [b.text for b in bullets] == expected
+        # References are renumbered by first use; each statement still cites its own source.
+        assert [r.number for r in adapted.references] == [1, 2, 3, 4]
+        by_number = {r.number: r for r in adapted.references}
+        for bullet in bullets:
+            assert by_number[bullet.citations[0]].quotes[0].sentence_id == bullet.sentence_ids[0]
+
+
+def test_condition_names_are_kept_whole():
+    text, subs = Rewriter(build_vocabulary({})).rewrite(
+        "Cystic fibrosis and renal fibrosis differ; aortic stenosis is common.")
+    assert text == "Cystic fibrosis and kidney scarring differ. Aortic stenosis is common."
+    assert ("Cystic fibrosis", "Cystic fibrosis") not in [(s.original, s.replacement)
+                                                         for s in subs]
+
+
+def test_patient_lead_is_a_plainer_consumer_statement_on_the_same_question():
+    def ref(number, kind):
+        return Reference(number=number, document_id=f"doc:{number}", kind=kind,
+                         kind_label=kind.label, title="T", quotes=[Quote(
+                             sentence_id=f"doc:{number}#0.0", section="S", text="x", start=0,
+                             end=1)])
+
+    technical = ("Supervised aerobic exercise interventions significantly ameliorated "
+                 "aromatase inhibitor-associated arthralgia severity in postmenopausal women.")
+    plain_research = "Exercise eased arthralgia pain."
+    plain_consumer = "Exercise can ease arthralgia joint pain."
+    answer = Answer(
+        question="Does exercise ease arthralgia?", resolved_question="Does exercise ease arthralgia?",
+        direct_answer=DirectAnswer(text=technical, citations=[1], sentence_ids=["doc:1#0.0"]),
+        sections=[AnswerSection(facet="treatment", title="Treatment", bullets=[
+            Bullet(text=plain_research, citations=[2], sentence_ids=["doc:2#0.0"]),
+            Bullet(text=plain_consumer, citations=[3], sentence_ids=["doc:3#0.0"])])],
+        references=[ref(1, Kind.RANDOMIZED_TRIAL), ref(2, Kind.OBSERVATIONAL),
+                    ref(3, Kind.CONSUMER)])
+    patient = adapt(answer, "patient", vocabulary={})
+    assert patient.direct_answer.text == plain_consumer
+    assert patient.direct_answer.sentence_ids == ["doc:3#0.0"]
+    moved = [b for b in patient.all_bullets() if b.sentence_ids == ["doc:1#0.0"]]
+    assert moved and moved[0].text == technical
+    assert patient.reading_grade < flesch_kincaid_grade(technical)
+    assert adapt(answer, "clinician").direct_answer.text == technical

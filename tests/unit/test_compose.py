@@ -104,8 +104,7 @@ AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a
 AI_REVIEW = _doc("2", "Aromatase inhibitor arthralgia: a systematic review", [
     ("RESULTS", "Estrogen deprivation is linked to aromatase inhibitor arthralgia in most "
                 "cohorts."),
-    ("CONCLUSIONS", "Exercise is an effective treatment for aromatase inhibitor arthralgia "
-                    "linked to estrogen deprivation."),
+    ("CONCLUSIONS", "Exercise is an effective treatment for aromatase inhibitor arthralgia."),
 ], kind=Kind.SYSTEMATIC_REVIEW)
 OFF_TOPIC = _doc("3", "Hypertension in adults", [
     ("RECOMMENDATIONS", "Offer a thiazide-like diuretic as first-line treatment of hypertension "

@@ -21,6 +21,13 @@ def test_population_follow_up_is_appended_when_the_earlier_question_had_none():
     assert after("Is anastrozole linked to joint pain?", "What about children?") == (
         "Is anastrozole linked to joint pain in children?")
     assert after("Is ibuprofen safe?", "what about pregnancy?") == "Is ibuprofen safe during pregnancy?"
+    assert after("Does metformin lower weight in women with type 2 diabetes?",
+                 "what about women over 60?") == (
+        "Does metformin lower weight in women over 60 with type 2 diabetes?")
+    assert after("Is ibuprofen safe?", "what about pregnant women?") == (
+        "Is ibuprofen safe in pregnant women?")
+    assert after("Is ibuprofen safe?", "And in people with kidney disease?") == (
+        "Is ibuprofen safe in people with kidney disease?")
 
 
 def test_aspect_follow_up_carries_the_drug_forward():

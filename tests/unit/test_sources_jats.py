@@ -23,6 +23,8 @@ def test_jats_article_metadata_abstract_and_body_sections():
     for left_out in ("Graphical abstract", "Figure caption", "cell text", "A reference."):
         assert left_out not in everything
     assert doc.sections[-1].text == "Short sleep preceded flares. Causality is unproven."
+    assert [s.text for s in doc.sections[2].sentences] == [
+        "We followed 300 adults for one year.", "- Adults aged 18 to 65", "- No other skin disease"]
 
 
 def test_jats_refuses_entity_declarations_and_reports_broken_files(tmp_path):

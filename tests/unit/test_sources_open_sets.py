@@ -116,3 +116,21 @@ def test_format_option_overrides_detection(tmp_path: Path):
     docs, _ = read_path(path, "scifact")
     assert len(docs) == 2
 
+
+
+def test_a_mixed_folder_is_planned_file_by_file(tmp_path):
+    import shutil
+
+    from citemed.sources import plan
+
+    shutil.copy(SOURCES / "scifact.jsonl", tmp_path / "corpus.jsonl")
+    shutil.copy(SOURCES / "pubmed_sample.xml", tmp_path / "pubmed.xml")
+    shutil.copytree(SOURCES / "guidelines", tmp_path / "guidelines")
+    shutil.copytree(SOURCES / "bioasq", tmp_path / "bioasq")
+    (tmp_path / "README.md").write_text("# Notes\n\nNot a guideline.\n")
+    (tmp_path / "claims.jsonl").write_text('{"id": 1, "claim": "x"}\n')
+    pairs, unknown = plan(tmp_path)
+    assert [(reader.name, path.name) for reader, path in pairs] == [
+        ("bioasq", "bioasq"), ("scifact", "corpus.jsonl"), ("guidelines", "guidelines"),
+        ("pubmed", "pubmed.xml")]
+    assert sorted(p.name for p in unknown) == ["README.md", "claims.jsonl"]

@@ -15,12 +15,13 @@ SOURCES = FIXTURES / "sources"
 
 
 def read(path: Path):
-    reader = reader_for(path)
+    reader = reader_for(path, "pubmed")
     assert reader.name == "pubmed"
     return list(reader.read(path))
 
 
 def test_pubmed_articles_fields_and_structured_abstract():
+    assert reader_for(SOURCES / "pubmed_sample.xml").name == "pubmed"  # detected by its root
     items = read(SOURCES / "pubmed_sample.xml")
     docs = {d.id: d for d in items if isinstance(d, Document)}
     assert list(docs) == ["pubmed:90000001", "pubmed:90000002", "pubmed:90000003"]
@@ -89,3 +90,34 @@ def test_external_entity_is_refused_and_nothing_is_read_from_disk():
     (error,) = items
     assert "external_entity.xml" in str(error) and "secret" in str(error)
     assert "root:" not in str(error)
+
+
+def test_entities_declared_after_a_long_prolog_are_still_refused(tmp_path):
+    # The byte-level pre-check reads 1 MiB; past it, the parsed DTD is checked at record one.
+    # (Detection sniffs only the first 4 KiB, so the format is named explicitly.)
+    text = (SOURCES / "external_entity.xml").read_text()
+    padded = tmp_path / "padded.xml"
+    padded.write_text(text.replace('<?xml version="1.0"?>\n',
+                                   '<?xml version="1.0"?>\n<!--' + "x" * (1 << 20) + "-->\n"))
+    items = read(padded)
+    assert not any(isinstance(i, Document) for i in items)
+    (error,) = items
+    assert "padded.xml" in str(error) and "secret" in str(error)
+
+
+def test_a_folder_of_baseline_files_is_read_in_name_order(tmp_path):
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    sample = (SOURCES / "pubmed_sample.xml").read_text()
+    with gzip.open(folder / "pubmed25n0002.xml.gz", "wt") as out:
+        out.write(sample.replace("9000000", "9100000"))
+    shutil.copy(SOURCES / "pubmed_sample.xml", folder / "pubmed25n0001.xml")
+    shutil.copy(FIXTURES / "sources" / "pmc_article.nxml", folder / "pubmed25n0003.xml")
+    reader = reader_for(folder)
+    assert reader.name == "pubmed" and reader.estimate(folder) == 12
+    items = list(reader.read(folder))
+    assert [i.id for i in items if isinstance(i, Document)] == [
+        "pubmed:90000001", "pubmed:90000002", "pubmed:90000003",
+        "pubmed:91000001", "pubmed:91000002", "pubmed:91000003"]
+    errors = [str(i) for i in items if isinstance(i, SourceError)]
+    assert len(errors) == 3 and "pubmed25n0003.xml: not pubmed input" in errors[2]

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from citemed.model import Answer
 from citemed.web.app import create_app
+from citemed.web.server import serve_in_subprocess
 from tests.web_documents import build_web_library, running_server
 
 QUESTION = "Does metformin lower weight in women with type 2 diabetes?"
@@ -96,7 +97,8 @@ def test_api_threads_resolve_follow_ups(client):
     follow = client.post(f"/api/v1/threads/{thread_id}/ask", json={"question": "and the dose?"})
     assert follow.json()["turn"] == 1
     assert follow.json()["answer"]["resolved_question"] == "What is the dose of metformin?"
-    assert "500 mg" in follow.json()["answer"]["direct_answer"]["text"]
+    answer = Answer.model_validate(follow.json()["answer"])
+    assert any("500 mg" in b.text for b in [answer.direct_answer, *answer.all_bullets()])
     turns = client.get(f"/api/v1/threads/{thread_id}").json()["turns"]
     assert [t["question"] for t in turns] == [QUESTION, "and the dose?"]
 
@@ -141,3 +143,75 @@ def test_api_against_a_real_server(tmp_path):
         assert bad.status_code == 400 and "the limit is 2000" in bad.json()["error"]
         page = httpx.get(f"{base}/ask", params={"q": QUESTION}, timeout=30)
         assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_cross_site_follow_up_posts_are_refused(client):
+    form = {"previous": QUESTION, "q": "what about in men?"}
+    for headers in [{"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}]:
+        response = client.post("/threads", data=form, headers=headers, follow_redirects=False)
+        assert response.status_code == 403
+        assert "cross-site" in response.text
+    same = client.post("/threads", data=form, headers={"origin": "http://testserver",
+                                                       "sec-fetch-site": "same-origin"},
+                       follow_redirects=False)
+    assert same.status_code == 303
+
+
+def test_red_flag_questions_show_an_urgent_notice_to_patients(client):
+    question = "I have crushing chest pain, should I take metformin?"
+    patient = client.get("/ask", params={"q": question, "audience": "patient"}).text
+    assert 'class="notice notice-urgent" role="alert"' in patient
+    assert "emergency" in patient
+    clinician = client.get("/ask", params={"q": question, "audience": "clinician"}).text
+    assert "notice-urgent" not in clinician
+
+
+def test_evidence_caveats_are_not_styled_as_emergencies():
+    from citemed.audience.redflags import URGENT_NOTICE
+    from citemed.model import DirectAnswer
+    from citemed.web.app import make_templates
+
+    answer = Answer(question="Q?", direct_answer=DirectAnswer(text="A."),
+                    notices=[URGENT_NOTICE, "None of the cited sources mentions \"x\"."])
+    html = make_templates().env.get_template("_answer.html").module.answer_body(answer, "t1")
+    assert html.count("notice-urgent") == 1
+    assert '<div class="notice notice-info" role="note">None of the cited sources mentions ' \
+           '&#34;x&#34;.</div>' in html
+
+
+def test_two_worker_processes_share_threads(tmp_path):
+    settings = build_web_library(tmp_path / "lib")
+    with serve_in_subprocess(settings.library, workers=2) as base, httpx.Client() as http:
+        started = http.post(f"{base}/api/v1/threads", json={"question": QUESTION}, timeout=30)
+        thread_id = started.json()["thread_id"]
+        # New connections are spread over both workers; each must see the stored thread.
+        for _ in range(6):
+            with httpx.Client() as fresh:
+                follow = fresh.get(f"{base}/api/v1/threads/{thread_id}", timeout=30)
+            assert follow.status_code == 200
+            assert follow.json()["turns"][0]["question"] == QUESTION
+
+
+def test_one_engine_serves_many_threads(tmp_path):
+    """The web service and the articles router share one Engine across request threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from citemed.engine import Engine
+
+    engine = Engine(build_web_library(tmp_path / "lib"))
+    questions = [QUESTION, "What is the dose of metformin?", "Does exercise help joint pain?"]
+
+    def work(i: int) -> tuple[str, str]:
+        question = questions[i % len(questions)]
+        engine.search(question, k=3)
+        with engine.lock:
+            engine.library.document("webfix:metformin-dose")
+        return question, engine.ask(question, audience="patient").direct_answer.text
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(48)))
+    by_question: dict[str, set[str]] = {}
+    for question, text in results:
+        by_question.setdefault(question, set()).add(text)
+    assert all(len(texts) == 1 for texts in by_question.values())
+    engine.close()

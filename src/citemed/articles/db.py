@@ -57,8 +57,10 @@ class Database:
     instead of failing half-way with 'database is locked')."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
         parsed = make_url(url)
+        if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        self.url = url = parsed.render_as_string(hide_password=False)
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":

@@ -39,6 +39,7 @@ from citemed.errors import ConflictError, InputError, NotFoundError, PermissionD
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 120
+RESERVED_SLUGS = frozenset({"new"})  # /articles/new is the editor's form
 MAX_COMMENT = 2000
 
 
@@ -49,6 +50,8 @@ def slugify(question: str) -> str:
 
 
 def check_slug(slug: str) -> str:
+    if slug in RESERVED_SLUGS:
+        raise InputError(f"slug {slug!r} is reserved for a page; choose another")
     if not SLUG_RE.match(slug) or len(slug) > MAX_SLUG:
         raise InputError(f"slug {slug!r}: use lowercase letters, digits and single hyphens "
                          f"(at most {MAX_SLUG} characters)")

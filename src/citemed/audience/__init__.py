@@ -11,7 +11,7 @@ import re
 
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
-from citemed.audience.vocabulary import CURATED
+from citemed.audience.vocabulary import build_vocabulary
 from citemed.model import Answer, Audience, Bullet, Kind, Substitution
 from citemed.text import tokenize
 
@@ -42,15 +42,23 @@ READING_SWAP_GAIN = 2.0
 # "[OR 2.1]". Only whole bracketed asides are removed, never words of the sentence itself.
 _STATS_ASIDE = re.compile(
     r"\s*[(\[][^()\[\]]*?(?:\bCI\b|\bp\s*[<=>≤]|\b[OHR]R\s*[=:]?\s*\d|\bn\s*=|\bSD\b|\bIQR\b|"
-    r"\bSE\b|±|\bAUC\b|\bkappa\b|\br\s*=)[^()\[\]]*[)\]]",
+    r"\bSE\b|±|\bAUC\b|\bkappa\b|\br\s*=|=\s*\d)[^()\[\]]*[)\]]",
     re.I,
 )
 
 
-# Clause joints where one long sentence reads better as two; the words stay the same.
-_CLAUSE_JOINT = re.compile(r";\s*(\w+)|,\s+((?:however|but|whereas|although)\b)", re.I)
+# Clause joints where one long sentence reads as two whole sentences; the words stay the same.
+# Only ";" and ", however," qualify: "but"/"although" would leave fragments. Joints inside
+# brackets are skipped (see _top_level).
+_CLAUSE_JOINT = re.compile(r";\s*(\w+)|,\s+(however\b)", re.I)
 # "(DBE)": an abbreviation introduced in brackets; dropped when the sentence never uses it again.
 _ABBREVIATION = re.compile(r"\s\(([A-Z][A-Za-z0-9-]{1,9})\)")
+
+
+def _top_level(text: str, position: int) -> bool:
+    """True when `position` is outside any (...) or [...] in `text`."""
+    before = text[:position]
+    return before.count("(") <= before.count(")") and before.count("[") <= before.count("]")
 
 
 class Rewriter:
@@ -89,6 +97,8 @@ class Rewriter:
         text = _ABBREVIATION.sub(strip_abbreviation, text)
 
         def split_clause(match: re.Match[str]) -> str:
+            if not _top_level(match.string, match.start()):
+                return match.group(0)
             word = match.group(1) or match.group(2)
             replacement = ". " + word[0].upper() + word[1:]
             record(match.group(0), replacement)
@@ -99,6 +109,8 @@ class Rewriter:
             def lay(match: re.Match[str]) -> str:
                 term = match.group(1)
                 replacement = self.vocabulary[term.lower()]
+                if replacement == term.lower():
+                    return match.group(0)  # a name kept whole (KEEP_WHOLE)
                 if term[0].isupper() and term[1:2].islower():
                     replacement = replacement[0].upper() + replacement[1:]
                 record(match.group(0), replacement)
@@ -132,7 +144,8 @@ def adapt(answer: Answer, audience: Audience, *,
     adapted.audience = audience
     _order_bullets(adapted, audience)
     if audience == "patient" and not adapted.abstained:
-        _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None else CURATED))
+        _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
+                                       else build_vocabulary({})))
     _renumber_references(adapted)
     if audience == "patient":
         adapted.disclaimer = PATIENT_DISCLAIMER
@@ -140,18 +153,23 @@ def adapt(answer: Answer, audience: Audience, *,
         for notice in urgent_notices(f"{adapted.question} {question}"):
             if notice not in adapted.notices:
                 adapted.notices.insert(0, notice)
-    adapted.reading_grade = flesch_kincaid_grade(adapted.direct_answer.text)
+    # The grade measures an answer; an abstention's fixed message has none worth reporting.
+    adapted.reading_grade = (None if adapted.abstained
+                             else flesch_kincaid_grade(adapted.direct_answer.text))
     return adapted
 
 
 def _plainest_lead(answer: Answer) -> None:
-    """Lead the patient view with the plainest statement that covers the question as well.
+    """Lead the patient view with a consumer-page statement when one covers the question as well.
 
-    Candidates are the direct answer and the top-level bullets (all cited source sentences the
-    composer already judged relevant). One replaces the direct answer only if it shares at least
-    as many question terms and reads at least READING_SWAP_GAIN grades easier; the two swap
-    places, so nothing is lost and every citation stays with its sentence.
+    Candidates are top-level bullets citing a consumer health page (written for lay readers;
+    the composer already judged them relevant). One replaces the direct answer only if it shares
+    at least as many question terms and reads at least READING_SWAP_GAIN grades easier; the two
+    swap places, so nothing is lost and every citation stays with its sentence. Research
+    sentences are not candidates: on PubMedQA train_dev, promoting the plainest of them traded
+    conclusions for single results ("4 of 90 pterygia harboured HPV").
     """
+    consumer = {ref.number for ref in answer.references if ref.kind == Kind.CONSUMER}
     direct = answer.direct_answer
     terms = set(tokenize(answer.resolved_question or answer.question))
     lead_overlap = len(terms & set(tokenize(direct.text)))
@@ -162,6 +180,8 @@ def _plainest_lead(answer: Answer) -> None:
     best_grade = lead_grade - READING_SWAP_GAIN
     for section in answer.sections:
         for bullet in section.bullets:
+            if not consumer.intersection(bullet.citations):
+                continue
             grade = flesch_kincaid_grade(bullet.text)
             if (grade is not None and grade <= best_grade
                     and len(terms & set(tokenize(bullet.text))) >= lead_overlap):

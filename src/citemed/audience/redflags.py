@@ -15,6 +15,8 @@ CRISIS_NOTICE = (
     "emergency number."
 )
 
+URGENT_NOTICES = frozenset({URGENT_NOTICE, CRISIS_NOTICE})
+
 # (name, pattern, notice). Patterns describe symptoms, not topics: "chest pain" counts, a
 # question about "angina guidelines" does not.
 RED_FLAGS: list[tuple[str, re.Pattern[str], str]] = [

@@ -1,8 +1,8 @@
 """Lay vocabulary: technical term -> plain words.
 
 Two sources, merged: pairs mined from the library's consumer pages, where writers gloss a term in
-brackets ("arthralgia (joint pain)", "joint pain (arthralgia)"), and a small curated list that
-fills gaps and wins on conflicts. Mined pairs are cached per library version beside the indexes.
+brackets ("arthralgia (joint pain)"), and a small curated list that fills gaps and wins on
+conflicts. Mined pairs are cached per library version beside the indexes.
 """
 
 from __future__ import annotations
@@ -69,7 +69,19 @@ CURATED: dict[str, str] = {
     "in order to": "to", "observed": "seen", "elevated": "raised", "diminished": "lowered",
     "symptomatic": "with symptoms", "dysfunction": "problems", "hospitalization": "hospital stay",
     "hospitalisation": "hospital stay", "intervention": "treatment", "interventions": "treatments",
+    # General glosses beating organ-specific ones mined from single pages ("lung scarring").
+    "fibrosis": "scarring", "stenosis": "narrowing", "cardiomyopathy": "heart muscle disease",
 }
+
+# Names of conditions that contain a term above but must be kept whole ("cystic fibrosis" is not
+# "cystic scarring"). They map to themselves; longest-match-first makes them win.
+KEEP_WHOLE = [
+    "cystic fibrosis", "pulmonary fibrosis", "multiple sclerosis", "systemic sclerosis",
+    "amyotrophic lateral sclerosis", "tuberous sclerosis", "spinal stenosis", "aortic stenosis",
+    "pyloric stenosis", "chronic obstructive pulmonary disease", "acute myeloid leukemia",
+    "acute lymphoblastic leukemia", "chronic lymphocytic leukemia", "chronic myeloid leukemia",
+    "benign prostatic hyperplasia", "renal cell carcinoma", "hepatocellular carcinoma",
+]
 
 # A single technical word: Greek/Latin medical suffixes are what consumer writers gloss.
 _TECHNICAL = re.compile(
@@ -77,55 +89,51 @@ _TECHNICAL = re.compile(
     r"pnoea|cardia|rrhea|rrhoea|rrhage|megaly|plegia|paresis|trophy|lepsy|phobia|scopy|"
     r"penia|cytosis|lithiasis|esthesia|aesthesia|kinesia|phagia|phasia|ptysis|stasis)$"
 )
-_GLOSS = re.compile(r"\b([A-Za-z][A-Za-z-]+(?: [A-Za-z-]+){0,3}) \(([A-Za-z][A-Za-z' -]{2,40})\)")
-_LAY_WORD = re.compile(r"^[a-z][a-z'-]{1,14}$")
+# "arthralgia (joint pain)": a technical word, then a lower-case gloss in brackets. The reverse
+# order ("joint pain (arthralgia)") was tried on MedQuAD and dropped: where the lay phrase starts
+# cannot be told without a parser, and a cut-off gloss changes meaning ("slow heart rate" ->
+# "heart rate").
+_GLOSS = re.compile(r"\b([A-Za-z][a-z-]+) \(([a-z][a-z' -]{2,40})\)")
+# Brackets that qualify or alias rather than explain: "(with ...)", "(also called ...)".
+_NOT_A_GLOSS = re.compile(
+    r"^(?:with|without|or|and|usually|also|sometimes|previously|formerly|called|see|similar|"
+    r"when|where|which|present|rare|common|especially|including|such|e\.g|i\.e)\b")
+_LEADING_ARTICLE = re.compile(r"^(?:a|an|the)\s+")
 
 
-def _is_lay_phrase(phrase: str) -> bool:
-    parts = phrase.split()
-    return 1 <= len(parts) <= 4 and all(_LAY_WORD.match(p) for p in parts) and not any(
-        _TECHNICAL.match(p) for p in parts)
+def _is_gloss(phrase: str) -> bool:
+    words = phrase.split()
+    return (1 <= len(words) <= 8 and not _NOT_A_GLOSS.match(phrase) and phrase.count("-") <= 1
+            and not any(_TECHNICAL.match(w) for w in words))
 
 
 def mine_pairs(texts: Iterable[str]) -> Counter[tuple[str, str]]:
-    """Count (technical, lay) glosses in consumer text, in either bracket order."""
+    """Count (technical term, gloss) pairs written as "term (gloss)" in consumer text."""
     found: Counter[tuple[str, str]] = Counter()
     for text in texts:
-        for left, inner in _GLOSS.findall(text):
-            inner_low = inner.strip().lower()
-            if _TECHNICAL.match(inner_low):
-                # "joint pain (arthralgia)": the gloss is the last words before the bracket; two
-                # words is the common length, and counting across pages votes out bad cuts.
-                lay = _trim_lay(" ".join(left.lower().split()[-2:]))
-                if _is_lay_phrase(lay):
-                    found[(inner_low, lay)] += 1
-                continue
-            left_word = left.split()[-1].lower()
-            if _TECHNICAL.match(left_word) and _is_lay_phrase(inner_low):
-                found[(left_word, inner_low)] += 1
+        for term, gloss in _GLOSS.findall(text):
+            term = term.lower()
+            gloss = _LEADING_ARTICLE.sub("", gloss.strip())
+            if _TECHNICAL.match(term) and _is_gloss(gloss):
+                found[(term, gloss)] += 1
     return found
 
 
-def _trim_lay(phrase: str) -> str:
-    """Drop leading function words a greedy match picked up ("and joint pain" -> "joint pain")."""
-    words = phrase.split()
-    while len(words) > 1 and words[0] in {"and", "or", "the", "a", "an", "of", "with", "from",
-                                          "to", "in", "is", "are", "as", "called", "cause"}:
-        words = words[1:]
-    return " ".join(words)
-
-
-def best_pairs(counts: Counter[tuple[str, str]], *, min_count: int = 2) -> dict[str, str]:
-    """The most frequent gloss per technical term, if seen at least `min_count` times."""
+def best_pairs(counts: Counter[tuple[str, str]], *, min_count: int = 2,
+               min_count_single_word: int = 3) -> dict[str, str]:
+    """The most frequent gloss per term, if seen often enough. One-word glosses need more
+    votes: they are the ones that turn out to be adjectives ("metastatic") rather than
+    explanations."""
     best: dict[str, tuple[int, str]] = {}
     for (term, lay), n in counts.items():
-        if n >= min_count and (term not in best or n > best[term][0]):
+        needed = min_count_single_word if " " not in lay else min_count
+        if n >= needed and (term not in best or n > best[term][0]):
             best[term] = (n, lay)
     return {term: lay for term, (_n, lay) in best.items()}
 
 
 def build_vocabulary(mined: dict[str, str]) -> dict[str, str]:
-    return {**mined, **CURATED}
+    return {**mined, **CURATED, **{name: name for name in KEEP_WHOLE}}
 
 
 def library_vocabulary(library) -> dict[str, str]:

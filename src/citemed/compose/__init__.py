@@ -53,7 +53,7 @@ DISCLAIMERS: dict[str, str] = {
 }
 
 # Bullets scoring below this share of the best candidate are padding, not evidence.
-MIN_SCORE_SHARE = 0.25
+MIN_SCORE_SHARE = 0.1
 MAX_BULLETS = 14
 MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
@@ -89,18 +89,22 @@ def compose(
         return _abstain(analysis, audience)
 
     lead = max(pool, key=_lead_score)
-    verdict = summary = None
-    scores: dict[str, float] = {}
-    if analysis.is_yesno:
-        stances = [document_stance(analysis, doc_id, weight, texts)
-                   for doc_id, weight, texts in evidence_by_document(pool)]
-        verdict, summary, scores = decide(stances)
-
     floor = MIN_SCORE_SHARE * pool[0].score
     # The lead goes first so that other sources stating the same finding join its citations.
     lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
     direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also])
     drafts = _sections(analysis, rest, max_bullets_per_section)
+
+    verdict = summary = None
+    scores: dict[str, float] = {}
+    if analysis.is_yesno:
+        # Only the documents the page cites vote, so the evidence summary counts what the
+        # reader can check in the reference list.
+        cited = {hit.document.id for draft in [direct, *(d for _, ds in drafts for d in ds)]
+                 for hit, _ in draft.sources}
+        stances = [document_stance(analysis, doc_id, weight, texts)
+                   for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
+        verdict, summary, scores = decide(stances)
 
     citations = Citations()
     direct_answer = DirectAnswer(

@@ -25,7 +25,7 @@ _WH_START = re.compile(r"^\s*(what|which|how|why|when|where|who|whom|whose|list|
 _TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("dosing", re.compile(r"\b(dose|doses|dosage|dosing|how much|how often|mg|titrat)", re.I)),
     ("comparison", re.compile(r"\b(versus|vs\.?|compared (?:to|with)|better than|superior to|inferior to|difference between)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective)", re.I)),
+    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective|help|relieve|improve|benefit|work for)", re.I)),
     ("diagnosis", re.compile(r"\b(diagnos|test for|detect|screen|sensitivity|specificity|biomarker|imaging)", re.I)),
     ("mechanism", re.compile(r"\b(mechanism|pathophysiolog|how does|why does|why do|caus|pathway|mediat)", re.I)),
     ("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I)),
@@ -80,7 +80,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
     else:
         qtype = "other"
     concepts = _concepts(question)
-    phrases = tuple(zip(concepts, concepts[1:], strict=False))
+    phrases = _phrases(question)
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
                             phrases=phrases)
 
@@ -106,6 +106,17 @@ def concept_words(question: str) -> dict[str, str]:
             for stem in tokenize(part):
                 words.setdefault(stem, part)
     return words
+
+
+def _phrases(question: str) -> tuple[tuple[str, str], ...]:
+    """Concept pairs adjacent in the question ("aromatase inhibitor", "estrogen deprivation");
+    a generic word between two concepts breaks the pair."""
+    tokens = concept_tokens(question)
+    pairs = []
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        if a not in _GENERIC and b not in _GENERIC and (a, b) not in pairs and a != b:
+            pairs.append((a, b))
+    return tuple(pairs)
 
 
 def _concepts(question: str) -> tuple[str, ...]:

@@ -35,7 +35,8 @@ from citemed.model import Answer, Document
 from citemed.settings import Settings
 
 EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
-REGRESSION_SIZE = 100
+# Scores may move this much (absolute) before the regression test fails.
+TOLERANCE = 0.02
 PUBMEDQA_MAP = {"yes": "yes", "no": "no", "uncertain": "maybe", "insufficient": "maybe"}
 SUMMARY_BULLETS = 2
 ANCHORS = {
@@ -322,3 +323,18 @@ def result_dict(result: SetResult) -> dict[str, object]:
             "documents": result.documents, "seconds": round(result.seconds, 1),
             "metrics": {k: round(v, 4) for k, v in result.metrics.items()},
             "anchors": result.anchors, "details": result.details}
+
+
+def pin_expected(settings: Settings, path: Path = EXPECTED_FILE,
+                 progress: Callable[[str], None] = lambda _: None) -> dict[str, object]:
+    """Run every set in full and write the scores the regression test compares against."""
+    results = run(settings, SETS, progress=progress)
+    payload = {
+        "command": "citemed eval answers --data DATA --pin src/citemed/eval/expected/answers.json",
+        "tolerance": TOLERANCE,
+        "sets": {r.name: {"setting": r.setting, "questions": r.questions,
+                          "metrics": {k: round(v, 4) for k, v in r.metrics.items()}}
+                 for r in results},
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return payload

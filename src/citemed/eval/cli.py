@@ -74,13 +74,19 @@ def answers(
     with_conclusions: Annotated[bool, typer.Option(
         "--with-conclusions", help="Also run PubMedQA with conclusions in the library.")
     ] = False,
+    pin: Annotated[Path | None, typer.Option(
+        "--pin", help="Run every set in full and write the expected-scores file here.")
+    ] = None,
 ) -> None:
     """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""
     from citemed.cli import console, fail, make_settings
-    from citemed.eval.answers import SETS, result_dict, run
+    from citemed.eval.answers import SETS, pin_expected, result_dict, run
     from citemed.library import Library
 
     settings = make_settings(None, data)
+    if pin is not None:
+        print(json.dumps(pin_expected(settings, pin), indent=2))
+        return
     try:
         whole = Library(make_settings(library)) if library is not None else None
         results = run(settings, sets or SETS, limit=limit, with_conclusions=with_conclusions,

@@ -19,9 +19,10 @@ from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
-from citemed.sources import reader_for
+from citemed.sources import estimate_records
+from citemed.sources import plan as plan_sources
 
-ProgressFactory = Callable[[str], Callable[[int], None]]
+ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
 
 
 class Library:
@@ -50,14 +51,17 @@ class Library:
         """Ingest files or folders; `refresh=False` defers index rebuilds to the caller."""
         report = report or IngestReport()
         started = time.perf_counter()
-        for path in paths:
-            path = Path(path)
-            reader = reader_for(path, format)
-            if reader_options and hasattr(reader, "configure"):
-                reader.configure(**reader_options)
-            tick = progress(f"{reader.name}: {path.name}") if progress else None
-            self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
-                                  progress=tick)
+        for given in paths:
+            pairs, unknown = plan_sources(Path(given), format)
+            report.warnings += [f"{file}: skipped, no reader recognises it" for file in unknown]
+            for reader, path in pairs:
+                if reader_options and hasattr(reader, "configure"):
+                    reader.configure(**reader_options)
+                # The total (a reader's cheap estimate) gives the progress bar an ETA.
+                tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
+                        if progress else None)
+                self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
+                                      progress=tick)
         report.seconds += time.perf_counter() - started
         if refresh:
             self.refresh_indexes()
@@ -69,7 +73,8 @@ class Library:
     ) -> IngestReport:
         report = report or IngestReport()
         self.store.ingest(items, source_name=source_name, report=report,
-                          batch_size=self.settings.batch_size, progress=progress)
+                          batch_size=self.settings.batch_size, progress=progress,
+                          max_field_chars=self.settings.max_field_chars)
         self._version = None
         return report
 

@@ -127,70 +127,81 @@ class Store:
         report: IngestReport,
         batch_size: int = 500,
         progress=None,
+        max_field_chars: int = 200_000,
     ) -> IngestReport:
-        """Store documents, apply deletions, record errors; commit every `batch_size` items."""
+        """Store documents, apply deletions, record errors; one transaction per batch.
+
+        A kill -9 at any point loses at most the open batch: every committed document has all
+        its sections, and a re-run finds the committed ones unchanged (content hashes).
+        """
+        batch: list[object] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._ingest_batch(batch, source_name, report, max_field_chars, progress)
+                batch = []
+        if batch:
+            self._ingest_batch(batch, source_name, report, max_field_chars, progress)
+        return report
+
+    def _ingest_batch(self, batch: list[object], source_name: str, report: IngestReport,
+                      max_field_chars: int, progress=None) -> None:
         from citemed.sources.base import Deletion
 
-        cur = self.conn.cursor()
         rep = report.source(source_name)
-        pending = 0
-        known = dict(self.conn.execute("SELECT id, hash FROM documents"))
+        ids = list({item.id for item in batch if isinstance(item, Document)}
+                   | {item.document_id for item in batch if isinstance(item, Deletion)})
+        known = self._hashes(ids)
+        doc_rows: list[tuple] = []
+        section_rows: list[tuple] = []
+        cur = self.conn.cursor()
         cur.execute("BEGIN")
         try:
-            for item in items:
+            for item in batch:
                 if isinstance(item, SourceError):
                     rep.rejected += 1
                     report.errors.append(str(item))
                 elif isinstance(item, Deletion):
-                    if item.document_id in known:
+                    if known.pop(item.document_id, None) is not None:
+                        _flush(cur, doc_rows, section_rows)  # a pending insert may be this id
                         cur.execute("DELETE FROM documents WHERE id=?", (item.document_id,))
-                        del known[item.document_id]
                         rep.deleted += 1
                 elif isinstance(item, Document):
+                    for warning in limit_fields(item, max_field_chars):
+                        report.warnings.append(f"{source_name}: {item.id}: {warning}")
                     digest = item.content_hash()
                     previous = known.get(item.id)
                     if previous == digest:
                         rep.unchanged += 1
+                        continue
+                    if previous is not None:
+                        _flush(cur, doc_rows, section_rows)
+                        cur.execute("DELETE FROM documents WHERE id=?", (item.id,))
+                        rep.updated += 1
                     else:
-                        if previous is not None:
-                            cur.execute("DELETE FROM documents WHERE id=?", (item.id,))
-                            rep.updated += 1
-                        else:
-                            rep.added += 1
-                        self._insert(cur, item, digest, source_name)
-                        known[item.id] = digest
+                        rep.added += 1
+                    doc_rows.append(_document_row(item, digest, source_name))
+                    section_rows.extend(_section_rows(item))
+                    known[item.id] = digest
                 else:
                     raise TypeError(f"reader yielded {type(item).__name__}")
-                pending += 1
-                if progress is not None:
-                    progress(1)
-                if pending >= batch_size:
-                    cur.execute("COMMIT")
-                    cur.execute("BEGIN")
-                    pending = 0
+            _flush(cur, doc_rows, section_rows)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        return report
+        if progress is not None:
+            # Records (documents and rejects), the unit readers estimate; deletions ride along.
+            progress(sum(1 for item in batch if not isinstance(item, Deletion)))
 
-    def _insert(self, cur: sqlite3.Cursor, doc: Document, digest: str, origin: str) -> None:
-        cur.execute(
-            "INSERT INTO documents(id, collection, kind, title, source, year, pmid, doi, url, "
-            "terms, extra, hash, origin, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc.id, doc.collection, str(doc.kind), doc.title, doc.source, doc.year, doc.pmid,
-                doc.doi, doc.url, json.dumps(doc.terms, ensure_ascii=False),
-                json.dumps(doc.extra, ensure_ascii=False, default=str), digest, origin, time.time(),
-            ),
-        )
-        cur.executemany(
-            "INSERT INTO sections(doc_id, idx, label, text, sentences) VALUES (?,?,?,?,?)",
-            [
-                (doc.id, i, s.label, s.text, json.dumps([[t.start, t.end] for t in s.sentences]))
-                for i, s in enumerate(doc.sections)
-            ],
-        )
+    def _hashes(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(
+                f"SELECT id, hash FROM documents WHERE id IN ({marks})", chunk))
+        return found
 
     # ------------------------------------------------------------------ reading
 
@@ -280,3 +291,64 @@ def _section(label: str, text: str, spans_json: str) -> Section:
         text=text,
         sentences=[Sentence(i, a, b, text[a:b]) for i, (a, b) in enumerate(spans)],
     )
+
+
+# ---------------------------------------------------------------- writing helpers
+
+TITLE_MAX_CHARS = 2_000
+MAX_TERMS = 1_000
+
+
+def limit_fields(doc: Document, max_chars: int) -> list[str]:
+    """Truncate oversized fields in place; return one warning per truncation.
+
+    A truncated section keeps only the sentences that end inside the cut, so offsets stay exact
+    and sentence numbering (which citations use) does not move.
+    """
+    warnings: list[str] = []
+    if len(doc.title) > TITLE_MAX_CHARS:
+        warnings.append(f"title truncated from {len(doc.title):,} to {TITLE_MAX_CHARS:,} characters")
+        doc.title = doc.title[:TITLE_MAX_CHARS]
+    if len(doc.terms) > MAX_TERMS:
+        warnings.append(f"{len(doc.terms):,} terms cut to the first {MAX_TERMS:,}")
+        doc.terms = doc.terms[:MAX_TERMS]
+    for index, section in enumerate(doc.sections):
+        if len(section.text) > max_chars:
+            warnings.append(f"section {index} {section.label[:80]!r} truncated from "
+                            f"{len(section.text):,} to {max_chars:,} characters")
+            section.text = section.text[:max_chars]
+            section.sentences = [s for s in section.sentences if s.end <= max_chars]
+        if len(section.label) > TITLE_MAX_CHARS:
+            section.label = section.label[:TITLE_MAX_CHARS]
+    return warnings
+
+
+def _document_row(doc: Document, digest: str, origin: str) -> tuple:
+    return (
+        doc.id, doc.collection, str(doc.kind), doc.title, doc.source, doc.year, doc.pmid,
+        doc.doi, doc.url, json.dumps(doc.terms, ensure_ascii=False),
+        json.dumps(doc.extra, ensure_ascii=False, default=str), digest, origin, time.time(),
+    )
+
+
+def _section_rows(doc: Document) -> list[tuple]:
+    return [
+        (doc.id, i, s.label, s.text,
+         "[" + ",".join(f"[{t.start},{t.end}]" for t in s.sentences) + "]")
+        for i, s in enumerate(doc.sections)
+    ]
+
+
+def _flush(cur: sqlite3.Cursor, doc_rows: list[tuple], section_rows: list[tuple]) -> None:
+    """Write the buffered inserts (one executemany each) inside the open transaction."""
+    if doc_rows:
+        cur.executemany(
+            "INSERT INTO documents(id, collection, kind, title, source, year, pmid, doi, url, "
+            "terms, extra, hash, origin, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            doc_rows)
+        doc_rows.clear()
+    if section_rows:
+        cur.executemany(
+            "INSERT INTO sections(doc_id, idx, label, text, sentences) VALUES (?,?,?,?,?)",
+            section_rows)
+        section_rows.clear()

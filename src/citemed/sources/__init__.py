@@ -37,4 +37,36 @@ def reader_for(path: Path, format: str | None = None) -> Reader:
     raise InputError(f"{path}: no reader recognises this file; pass --format")
 
 
-__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "reader_for"]
+def plan(path: Path, format: str | None = None) -> tuple[list[tuple[Reader, Path]], list[Path]]:
+    """(reader, path) pairs to ingest, and files no reader recognised.
+
+    A file, or a folder one reader takes whole (a BioASQ folder, a PubMed baseline folder, a
+    guideline folder), is one pair. Any other folder is planned child by child, so the shared
+    data root or a user's mixed export can be ingested in one command.
+    """
+    if format or not path.is_dir():
+        return [(reader_for(path, format), path)], []
+    readers = all_readers()
+    for reader in readers:
+        if reader.detect(path):
+            return [(reader, path)], []
+    pairs: list[tuple[Reader, Path]] = []
+    unknown: list[Path] = []
+    for child in sorted(path.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir():
+            child_pairs, child_unknown = plan(child)
+            pairs += child_pairs
+            unknown += child_unknown
+            continue
+        reader = next((r for r in readers if r.detect(child)), None)
+        if reader is None:
+            unknown.append(child)
+        else:
+            pairs.append((reader, child))
+    return pairs, unknown
+
+
+__all__ = ["Deletion", "ReadItem", "Reader", "all_readers", "estimate_records", "plan",
+           "reader_for"]

@@ -39,6 +39,63 @@ class Reader(Protocol):
         ...
 
 
+# Suffixes of files some reader could take: a folder is read whole by one reader only when all
+# such files in it are that reader's kind (licence and readme .txt files do not count).
+INPUT_SUFFIXES = (".json", ".jsonl", ".xml", ".gz", ".nxml", ".html", ".htm", ".pdf", ".md",
+                  ".markdown")
+
+
+def folder_holds_only(folder: Path, suffixes: tuple[str, ...]) -> bool:
+    """True when the folder has input files and every one of them ends with `suffixes`."""
+    inputs = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")
+              and p.name.lower().endswith(INPUT_SUFFIXES)]
+    return bool(inputs) and all(p.name.lower().endswith(suffixes) for p in inputs)
+
+
+class FileOrFolderReader:
+    """A reader of single files that also takes a folder of them, read in name order.
+
+    NLM ships PubMed as ~1,200 baseline files in one folder, PMC bulk packages as folders of
+    articles. Subclasses implement the `*_file` methods. In a folder, a file with the right
+    suffix that the reader does not recognise is reported, not silently skipped.
+    """
+
+    name = ""
+    suffixes: tuple[str, ...] = ()
+
+    def detect_file(self, path: Path) -> bool:
+        raise NotImplementedError
+
+    def estimate_file(self, path: Path) -> int:
+        raise NotImplementedError
+
+    def read_file(self, path: Path) -> Iterator[ReadItem]:
+        raise NotImplementedError
+
+    def files(self, path: Path) -> list[Path]:
+        if not path.is_dir():
+            return [path]
+        return sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(self.suffixes))
+
+    def detect(self, path: Path) -> bool:
+        if path.is_dir():
+            return folder_holds_only(path, self.suffixes) and self.detect_file(self.files(path)[0])
+        return path.name.endswith(self.suffixes) and self.detect_file(path)
+
+    def estimate(self, path: Path) -> int:
+        """Exact for one file; for a folder, the first file's count times the file count."""
+        files = self.files(path)
+        return self.estimate_file(files[0]) * len(files) if files else 0
+
+    def read(self, path: Path) -> Iterator[ReadItem]:
+        for file in self.files(path):
+            if path.is_dir() and not self.detect_file(file):
+                yield SourceError(str(file), f"not {self.name} input; ingest it on its own or "
+                                  "with --format")
+                continue
+            yield from self.read_file(file)
+
+
 def estimate_records(reader: Reader, path: Path) -> int | None:
     """The reader's cheap record count for `path`, or None when it offers none."""
     estimate = getattr(reader, "estimate", None)
@@ -50,9 +107,13 @@ def estimate_records(reader: Reader, path: Path) -> int | None:
         return None
 
 
-def make_section(label: str, text: str, *, max_chars: int = 200_000, warn=None) -> Section:
-    """A section with its sentences split; oversized text is truncated with a warning."""
-    if len(text) > max_chars:
+def make_section(label: str, text: str, *, max_chars: int | None = None, warn=None) -> Section:
+    """A section with its sentences split.
+
+    The store truncates oversized sections (with a warning in the ingest report), so readers
+    need no limit; `max_chars` is for callers that want one earlier.
+    """
+    if max_chars is not None and len(text) > max_chars:
         if warn is not None:
             warn(f"section {label!r} truncated from {len(text)} to {max_chars} characters")
         text = text[:max_chars]

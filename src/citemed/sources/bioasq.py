@@ -13,7 +13,7 @@ from pathlib import Path
 
 from citemed.errors import SourceError
 from citemed.model import Document
-from citemed.sources.base import ReadItem, make_section
+from citemed.sources.base import ReadItem, folder_holds_only, make_section
 from citemed.sources.kinds import kind_from_text
 
 _PMID = re.compile(r"(\d+)\s*$")
@@ -24,7 +24,7 @@ class BioASQReader:
 
     def detect(self, path: Path) -> bool:
         if path.is_dir():
-            return any(path.rglob("*_golden.json"))
+            return folder_holds_only(path, ("_golden.json",))
         return path.name.endswith("_golden.json")
 
     def read(self, path: Path) -> Iterator[ReadItem]:
@@ -65,7 +65,10 @@ class BioASQReader:
                             known[offset] = text
         for pmid in sorted(set(titles) | set(partial_titles) | set(snippets), key=int):
             parts = _dedupe([t for _, t in sorted(snippets.get(pmid, {}).items())])
-            title = titles.get(pmid) or partial_titles.get(pmid, "")
+            title = titles.get(pmid, "")
+            if not title and pmid in partial_titles:
+                # A snippet from inside the title: mark the missing start rather than hide it.
+                title = f"\u2026 {partial_titles[pmid]}"
             if not parts and not title:
                 continue
             body = "\n\n".join(parts)  # snippets are separate passages: hard breaks
@@ -81,7 +84,7 @@ class BioASQReader:
                 pmid=pmid,
                 url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
                 sections=sections,
-                extra={"title_known": bool(title)},
+                extra={"title_known": pmid in titles},
             )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from citemed.errors import SourceError
 from citemed.model import Document, Kind, Section
-from citemed.sources.base import ReadItem, make_section
+from citemed.sources.base import ReadItem, folder_holds_only, make_section
 
 MARKDOWN = (".md", ".markdown")
 HTML = (".html", ".htm")
@@ -44,8 +44,12 @@ class GuidelineReader:
 
     def detect(self, path: Path) -> bool:
         if path.is_dir():
-            return any(self._files(path))
-        return path.suffix.lower() in MARKDOWN + HTML
+            return folder_holds_only(path, MARKDOWN + HTML + PDF)
+        if path.suffix.lower() in MARKDOWN:
+            # Markdown without front matter is documentation (README, DATA.md), not a guideline.
+            with path.open("rb") as handle:
+                return handle.read(3) == b"---"
+        return path.suffix.lower() in HTML
 
     def estimate(self, path: Path) -> int:
         return sum(1 for _ in self._files(path)) if path.is_dir() else 1

@@ -15,9 +15,9 @@ from lxml import etree
 
 from citemed.errors import SourceError
 from citemed.model import Document, Kind, Section
-from citemed.sources.base import ReadItem, make_section
+from citemed.sources.base import FileOrFolderReader, ReadItem, make_section
 from citemed.sources.kinds import kind_from_text
-from citemed.sources.xmlsafe import parse_document, sniff, text_of
+from citemed.sources.xmlsafe import count_tag, parse_document, sniff, text_of
 
 ARTICLE_TYPES: dict[str, Kind] = {
     "review-article": Kind.REVIEW,
@@ -30,20 +30,19 @@ _SKIP = {"fig", "table-wrap", "disp-formula", "supplementary-material", "ref-lis
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 
 
-class JATSReader:
+class JATSReader(FileOrFolderReader):
     name = "jats"
+    suffixes = (".xml", ".nxml", ".xml.gz")
 
-    def detect(self, path: Path) -> bool:
-        if not path.name.endswith((".xml", ".nxml", ".xml.gz")):
-            return False
+    def detect_file(self, path: Path) -> bool:
         head = sniff(path)
         return b"<article" in head and (b"JATS" in head or b"<front" in head or b"pmc-articleset"
                                         in head or b"article-type=" in head)
 
-    def estimate(self, path: Path) -> int:
-        return 1
+    def estimate_file(self, path: Path) -> int:
+        return count_tag(path, b"article")
 
-    def read(self, path: Path) -> Iterator[ReadItem]:
+    def read_file(self, path: Path) -> Iterator[ReadItem]:
         tree = parse_document(path)
         if isinstance(tree, SourceError):
             yield tree
@@ -101,12 +100,19 @@ def article_document(article: etree._Element, *, fallback_id: str) -> Document:
 
 
 def _sections(container: etree._Element, *, prefix: str, default: str) -> list[Section]:
-    """The container's own paragraphs, then each <sec> in order, labelled by heading path."""
+    """The container's own paragraphs and lists, then each <sec>, labelled by heading path."""
     out: list[Section] = []
-    paragraphs = [text_of(p) for p in container if p.tag == "p"]
-    paragraphs = [p for p in paragraphs if p]
-    if paragraphs:
-        out.append(make_section(prefix or default, "\n\n".join(paragraphs)))
+    blocks: list[str] = []
+    for child in container:
+        if child.tag == "p":
+            blocks.append(text_of(child))
+        elif child.tag == "list":
+            # One bullet line per item: the splitter never merges two items into a sentence.
+            items = [text_of(item) for item in child.iterfind("list-item")]
+            blocks.append("\n".join(f"- {item}" for item in items if item))
+    blocks = [block for block in blocks if block]
+    if blocks:
+        out.append(make_section(prefix or default, "\n\n".join(blocks)))
     for sec in container:
         if sec.tag != "sec":
             continue

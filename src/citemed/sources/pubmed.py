@@ -15,7 +15,7 @@ from lxml import etree
 
 from citemed.errors import SourceError
 from citemed.model import Document, Kind
-from citemed.sources.base import Deletion, ReadItem, make_section
+from citemed.sources.base import Deletion, FileOrFolderReader, ReadItem, make_section
 from citemed.sources.kinds import kind_from_publication_types, kind_from_text
 from citemed.sources.xmlsafe import count_tag, iter_records, sniff, text_of
 
@@ -23,19 +23,18 @@ _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 RECORD_TAGS = ("PubmedArticle", "DeleteCitation")
 
 
-class PubMedReader:
+class PubMedReader(FileOrFolderReader):
     name = "pubmed"
+    suffixes = (".xml", ".xml.gz")
 
-    def detect(self, path: Path) -> bool:
-        if not path.name.endswith((".xml", ".xml.gz")):
-            return False
+    def detect_file(self, path: Path) -> bool:
         head = sniff(path)
         return b"<PubmedArticleSet" in head or b"<PubmedArticle>" in head
 
-    def estimate(self, path: Path) -> int:
+    def estimate_file(self, path: Path) -> int:
         return count_tag(path, b"PubmedArticle")
 
-    def read(self, path: Path) -> Iterator[ReadItem]:
+    def read_file(self, path: Path) -> Iterator[ReadItem]:
         position = 0
         for item in iter_records(path, RECORD_TAGS):
             if isinstance(item, SourceError):

@@ -25,6 +25,9 @@ class PubMedQAReader:
     def detect(self, path: Path) -> bool:
         return path.name.endswith("ori_pqal.json") or path.name.startswith("ori_pq")
 
+    def estimate(self, path: Path) -> int:
+        return path.read_bytes().count(b'"QUESTION"')
+
     def read(self, path: Path) -> Iterator[ReadItem]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

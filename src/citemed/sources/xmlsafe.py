@@ -68,6 +68,22 @@ def count_tag(path: Path, tag: bytes) -> int:
     return count + len(pattern.findall(tail))
 
 
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\s+(?:%\s+)?([^\s\"']+)")
+
+
+def declared_in_prolog(path: Path, limit: int = 1 << 20) -> list[str]:
+    """Entity names declared before the root element (read from the first MiB, unparsed).
+
+    Checked before parsing so hostile files are refused with a clear message and libxml2
+    never sees their entities; the parsed DTD is checked again at the first record.
+    """
+    head = sniff(path, limit)
+    root = _ROOT_START.search(head)
+    prolog = head[: root.start()] if root else head
+    return [m.group(1).decode("utf-8", "replace") for m in _ENTITY_DECLARATION.finditer(prolog)]
+
+
 def entity_declarations(element: etree._Element) -> list[str]:
     dtd = element.getroottree().docinfo.internalDTD
     return [entity.name for entity in dtd.iterentities()] if dtd is not None else []
@@ -88,6 +104,10 @@ def iter_records(path: Path, tags: tuple[str, ...]) -> Iterator[etree._Element |
     Yields a SourceError (and stops) for a refused or broken file; records before the break
     have already been yielded, so they are kept.
     """
+    names = declared_in_prolog(path)
+    if names:
+        yield refusal(path, names)
+        return
     try:
         handle = open_xml(path)
     except OSError as exc:
@@ -95,18 +115,16 @@ def iter_records(path: Path, tags: tuple[str, ...]) -> Iterator[etree._Element |
         return
     seen = 0
     with handle:
-        events = etree.iterparse(handle, events=("start", "end"), **PARSER_OPTIONS)
+        # Only record ends reach Python (the tag filter runs in libxml2). Entity references are
+        # never expanded, so checking the DOCTYPE at the first record is early enough.
+        events = etree.iterparse(handle, events=("end",), tag=tags, **PARSER_OPTIONS)
         try:
-            checked = False
-            for event, element in events:
-                if not checked:
-                    checked = True
+            for _, element in events:
+                if seen == 0:
                     names = entity_declarations(element)
                     if names:
                         yield refusal(path, names)
                         return
-                if event != "end" or element.tag not in tags:
-                    continue
                 seen += 1
                 yield element
                 # Free the record and every earlier sibling: the tree never grows.
@@ -122,6 +140,9 @@ def iter_records(path: Path, tags: tuple[str, ...]) -> Iterator[etree._Element |
 
 def parse_document(path: Path) -> etree._ElementTree | SourceError:
     """A whole (small) XML file, with the same safety rules as `iter_records`."""
+    names = declared_in_prolog(path)
+    if names:
+        return refusal(path, names)
     parser = etree.XMLParser(**PARSER_OPTIONS)
     try:
         with open_xml(path) as handle:

@@ -1,6 +1,7 @@
 """The ASGI application: `create_app(settings) -> FastAPI`.
 
-Other packages add routes through APIRouters; they find shared state on `app.state`:
+Other packages add routes through APIRouters (the articles router is included here, sharing the
+warm Engine, whose lock makes that safe); they find shared state on `app.state`:
     app.state.settings   Settings
     app.state.service    AnswerService (warm Engine, answer cache, threads)
     app.state.templates  Jinja2Templates over web/templates (autoescape on); extend base.html
@@ -8,7 +9,6 @@ Other packages add routes through APIRouters; they find shared state on `app.sta
 
 from __future__ import annotations
 
-import importlib
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citemed import __version__
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Load the indexes and the lay vocabulary before the first reader arrives.
+        await run_in_threadpool(app.state.service.warm)
         yield
         app.state.service.close()
 
@@ -93,23 +96,14 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
         return _error_response(request, 422, problems or "invalid request")
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    from citemed.web import api, pages
+    from citemed.web import api, articles, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
-    _include_optional_router(app, "citemed.web.articles")
+    # Articles answer through app.state.service, so saving an answer never loads a second model;
+    # the router's lifespan opens and migrates the articles database (app.state.articles).
+    app.include_router(articles.router)
     return app
-
-
-def _include_optional_router(app: FastAPI, module_name: str) -> None:
-    """Include another team's router when its module is installed (articles, issue 5)."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return
-    app.include_router(module.router)
 
 
 def _error_response(request: Request, status: int, message: str) -> Response:

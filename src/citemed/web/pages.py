@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from citemed.errors import InputError
+from citemed.errors import InputError, PermissionDenied
 from citemed.model import Audience
 from citemed.web.service import AnswerService
 
 router = APIRouter(include_in_schema=False)
 
+# The README's sample question first, then questions the demo library (PubMedQA train_dev
+# abstracts) answers with citations.
 EXAMPLE_QUESTIONS = [
     "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?",
-    "Does exercise reduce joint pain in women taking aromatase inhibitors?",
+    "Is acupuncture efficacious for treating phonotraumatic vocal pathologies?",
+    "Therapeutic anticoagulation in the trauma patient: is it safe?",
+    "Double balloon enteroscopy: is it efficacious and safe in a community setting?",
     "What are the symptoms of flu?",
-    "What is the first-line treatment for high blood pressure?",
 ]
 AudienceParam = Annotated[Audience, Query()]
+
+
+def same_origin(request: Request) -> None:
+    """Refuse form posts from other sites (threads are anonymous, so there is no session to
+    carry a CSRF token; the browser's Origin and Sec-Fetch-Site headers say who posted)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PermissionDenied("cross-site form submissions are not accepted")
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise PermissionDenied("cross-site form submissions are not accepted")
 
 
 def _service(request: Request) -> AnswerService:
@@ -43,15 +56,16 @@ def ask_page(request: Request, q: str = "", audience: AudienceParam = "clinician
     try:
         answer = _service(request).ask(q, audience)
     except InputError as error:
-        # The ask form again, with the message and what was typed (escaped by the template).
+        # The ask form again, with the message and the printable part of what was typed.
+        printable = "".join(ch for ch in q[:2000] if ch.isprintable() and ch != "\ufffd")
         return _render(request, "ask.html", status_code=400, examples=EXAMPLE_QUESTIONS,
-                       audience=audience, error=str(error), question=q[:2000])
+                       audience=audience, error=str(error), question=printable)
     return _render(request, "answer.html", answers=[answer], audience=audience, thread_id=None,
                    switch_urls={a: "/ask?" + urlencode({"q": q, "audience": a})
                                 for a in ("clinician", "patient")})
 
 
-@router.post("/threads")
+@router.post("/threads", dependencies=[Depends(same_origin)])
 def start_thread(request: Request, q: Annotated[str, Form()] = "",
                  previous: Annotated[str, Form()] = "",
                  audience: Annotated[Audience, Form()] = "clinician") -> Response:
@@ -61,7 +75,7 @@ def start_thread(request: Request, q: Annotated[str, Form()] = "",
     return _to_thread(thread_id, audience)
 
 
-@router.post("/threads/{thread_id}/ask")
+@router.post("/threads/{thread_id}/ask", dependencies=[Depends(same_origin)])
 def follow_up(request: Request, thread_id: str, q: Annotated[str, Form()] = "",
               audience: Annotated[Audience, Form()] = "clinician") -> Response:
     _service(request).follow_up(thread_id, q, audience)

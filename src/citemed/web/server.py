@@ -2,17 +2,87 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from citemed.settings import Settings
 
 
-def serve(settings: Settings, *, host: str, port: int) -> None:
+def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
+    """Serve until interrupted. Each worker process has its own warm Engine and answer cache;
+    they share the library (read-only) and the threads database (SQLite WAL)."""
     import uvicorn
 
+    from citemed.library import Library
     from citemed.web.app import create_app
 
-    app = create_app(settings)
-    # Warm the model, the indexes and the lay vocabulary before the first reader arrives.
-    app.state.service.warm()
+    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
+               "server_header": False, "timeout_graceful_shutdown": 5}
     print(f"CiteMed is serving {settings.library} at http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False,
-                server_header=False, timeout_graceful_shutdown=5)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Fail here, with the CLI's message, rather than once per worker.
+    Library(settings).close()
+    # Worker processes build their app from the environment (CITEMED_*), so the library
+    # chosen on the command line travels there.
+    os.environ["CITEMED_LIBRARY"] = str(Path(settings.library).resolve())
+    if settings.database:  # the articles database chosen with --database (issue 5)
+        os.environ["CITEMED_DATABASE"] = settings.database
+    uvicorn.run("citemed.web.app:create_app", factory=True, workers=workers, **options)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve_in_subprocess(library: Path, *, host: str = "127.0.0.1", port: int | None = None,
+                        workers: int = 1, ready_timeout: float = 60.0) -> Iterator[str]:
+    """Run `citemed serve` in a child process (tests, benchmarks); yields its base URL once
+    /api/v1/health answers, and stops it on exit."""
+    import httpx
+
+    port = port or free_port(host)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "citemed.cli", "serve", "--library", str(library),
+         "--host", host, "--port", str(port), "--workers", str(workers)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://{host}:{port}"
+    deadline = time.monotonic() + ready_timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"citemed serve exited: {log.read()[-4000:]}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"citemed serve did not answer within {ready_timeout:.0f} s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

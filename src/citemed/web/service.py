@@ -1,7 +1,8 @@
 """What the routes call: one warm Engine per process, an answer cache, and the thread store.
 
-The Engine's SQLite connection and indexes are shared by every request thread, so engine calls
-are serialised with a lock; cached answers are served without taking it.
+The Engine's SQLite connection and indexes are shared by every request thread (and by the
+articles router), so every use of it takes the Engine's own lock; cached answers are served
+without taking it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class AnswerService:
         self.engine = engine or Engine(settings)
         self.cache = AnswerCache(cache_size)
         self.threads = threads or ThreadStore(self.engine.library.folder / "threads.sqlite")
-        self._engine_lock = threading.Lock()
 
     def close(self) -> None:
         self.threads.close()
@@ -72,21 +72,19 @@ class AnswerService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        with self._engine_lock:
-            answer = self.engine.ask(question, audience=audience, context=list(context))
+        answer = self.engine.ask(question, audience=audience, context=list(context))
         self.cache.put(key, answer)
         return answer
 
     def search(self, query: str, *, k: int, audience: Audience) -> list[Hit]:
-        with self._engine_lock:
-            return self.engine.search(query, k=k, audience=audience)
+        return self.engine.search(query, k=k, audience=audience)
 
     def document_count(self) -> int:
-        with self._engine_lock:
+        with self.engine.lock:
             return len(self.engine.library.store)
 
     def document(self, doc_id: str) -> Document:
-        with self._engine_lock:
+        with self.engine.lock:
             return self.engine.library.document(doc_id)
 
     # ------------------------------------------------------------ conversation threads
@@ -123,6 +121,6 @@ class AnswerService:
 
     def warm(self) -> None:
         """Load indexes and the lay vocabulary now, so the first request is not the slow one."""
-        with self._engine_lock:
+        with self.engine.lock:
             _ = self.engine.library.lexical
             self.engine.lay_vocabulary()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
+from citemed.audience.redflags import URGENT_NOTICES
 from citemed.model import Answer, Quote, Reference
 
 VERDICT_LABELS = {
@@ -52,6 +53,11 @@ def references_by_number(answer: Answer) -> dict[int, Reference]:
     return {ref.number: ref for ref in answer.references}
 
 
+def is_urgent(notice: str) -> bool:
+    """Red-flag notices get the emergency styling; other notices (evidence caveats) do not."""
+    return notice in URGENT_NOTICES
+
+
 def long_date(iso: str) -> str:
     """'2026-11-26T15:00:00+00:00' -> 'November 26, 2026' (empty input stays empty)."""
     if not iso:
@@ -64,5 +70,6 @@ TEMPLATE_GLOBALS = {
     "safe_url": safe_url, "pubmed_url": pubmed_url, "doi_url": doi_url,
     "document_url": document_url, "ask_url": ask_url, "cited_quotes": cited_quotes,
     "references_by_number": references_by_number, "long_date": long_date,
+    "is_urgent": is_urgent,
     "VERDICT_LABELS": VERDICT_LABELS, "AUDIENCE_LABELS": AUDIENCE_LABELS,
 }
