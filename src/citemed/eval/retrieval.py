@@ -22,7 +22,7 @@ from pathlib import Path
 
 from citemed.errors import CiteMedError
 from citemed.library import Library
-from citemed.model import Document
+from citemed.model import Audience, Document
 from citemed.settings import Settings
 from citemed.sources.base import ReadItem
 
@@ -43,6 +43,8 @@ class EvalSet:
     corpus: Callable[[], Iterable[ReadItem]]
     queries: list[Query]
     metrics: tuple[str, ...]
+    # Who asks: LiveQA questions come from consumers, the other sets from researchers.
+    audience: Audience = "clinician"
 
 
 @dataclass
@@ -142,7 +144,7 @@ def liveqa_set(data: Path) -> EvalSet:
             queries.append(Query(question["qid"], text, relevant[question["qid"]]))
     return EvalSet("liveqa", "LiveQA-Med 2017 questions over MedQuAD (judged 3-4 relevant)",
                    lambda: _reader("medquad").read(data / "medquad" / "medquad_answered.jsonl"),
-                   queries, ("p@1", "p@5", "ndcg@10"))
+                   queries, ("p@1", "p@5", "ndcg@10"), audience="patient")
 
 
 def _reader(name: str):
@@ -218,12 +220,13 @@ def _dedupe(keys: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- runners
 
 
-def citemed_runs(library: Library, queries: list[Query], depth: int = K) -> list[list[str]]:
+def citemed_runs(library: Library, queries: list[Query], depth: int = K,
+                 audience: Audience = "clinician") -> list[list[str]]:
     from citemed.retrieve import search
 
     runs = []
     for query in queries:
-        hits = search(library, query.text, k=depth, sentences_per_hit=1)
+        hits = search(library, query.text, k=depth, audience=audience, sentences_per_hit=1)
         runs.append(_dedupe(document_key(hit.document) for hit in hits))
     return runs
 
@@ -269,7 +272,8 @@ def run_set(eval_set: EvalSet, settings: Settings, *, limit: int | None = None,
         assert lib is not None
         try:
             documents = list(lib.store.iter_documents())
-            ours = mean_metrics(eval_set.metrics, citemed_runs(lib, queries), queries)
+            ours = mean_metrics(eval_set.metrics,
+                                citemed_runs(lib, queries, audience=eval_set.audience), queries)
             base = mean_metrics(eval_set.metrics, baseline_runs(documents, queries), queries)
         finally:
             if own:

@@ -26,6 +26,12 @@ from citemed.retrieve.abbreviations import mine as mine_abbreviations
 from citemed.text import tokenize
 
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about
+# Index terms (MeSH headings, a consumer page's focus and its synonyms) count like the title:
+# curated words for what the document is about. On PubMedQA train_dev this lifted Recall@1 from
+# 0.964 to 0.980 (docs/notes/issue-6.md).
+TERMS_WEIGHT = 2
+# Bumped whenever what is indexed changes, so indexes written by an older CiteMed are rebuilt.
+INDEX_FORMAT = 2
 
 
 @dataclass
@@ -69,6 +75,7 @@ class LexicalIndex:
         sentence_start: list[int] = [0]
         for row, doc in enumerate(docs):
             tokens = tokenize(doc.title) * TITLE_WEIGHT
+            tokens.extend(tokenize(" ; ".join(doc.terms)) * TERMS_WEIGHT)
             for _sid, _section, sentence in doc.iter_sentences():
                 words = tokenize(sentence.text)
                 tokens.extend(words)
@@ -174,6 +181,7 @@ class LexicalIndex:
         meta_tmp.write_text(json.dumps({
             "doc_ids": self.doc_ids, "vocab": self.vocab, "version": self.version,
             "k1": self.k1, "b": self.b, "abbreviations": self.abbreviations, "kinds": self.kinds,
+            "format": INDEX_FORMAT,
         }))
         os.replace(tmp, folder / "lexical.npz")
         os.replace(meta_tmp, folder / "lexical.json")
@@ -184,8 +192,8 @@ class LexicalIndex:
             return None
         meta = json.loads((folder / "lexical.json").read_text())
         arrays = np.load(folder / "lexical.npz")
-        if "kinds" not in meta or "sentence_start" not in arrays:
-            return None  # written by an older CiteMed: rebuild
+        if meta.get("format") != INDEX_FORMAT:
+            return None  # written by another CiteMed version: rebuild
         shape = tuple(arrays["shape"])
         matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
                                    shape=shape)
