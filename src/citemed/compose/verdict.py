@@ -89,6 +89,9 @@ class StanceModel:
     bias: tuple[float, float, float]
     # Scale per cue feature, so learned weights apply to standardised values.
     scale: dict[str, float]
+    # Below this pooled probability for its best class, a verdict is "uncertain" rather than
+    # yes or no; chosen by cross-validation on the training data with the weights.
+    min_confidence: float = 0.45
 
     def proba(self, feats: dict[str, float]) -> dict[str, float]:
         logits = list(self.bias)
@@ -112,6 +115,7 @@ def load_model(path: Path = WEIGHTS_FILE) -> StanceModel:
         weights={k: tuple(v) for k, v in data["weights"].items()},  # type: ignore[misc]
         bias=tuple(data["bias"]),  # type: ignore[arg-type]
         scale=data.get("scale", {}),
+        min_confidence=float(data.get("min_confidence", 0.45)),
     )
 
 
@@ -128,8 +132,6 @@ class DocumentStance:
 
 # The best document leads: it counts this many times a document of equal weight.
 LEAD_FACTOR = 2.0
-# Below this probability for its best class, a verdict is "uncertain" rather than yes or no.
-MIN_CONFIDENCE = 0.45
 
 
 def document_stance(analysis: QuestionAnalysis, document_id: str, weight: float,
@@ -157,7 +159,7 @@ def decide(stances: list[DocumentStance]) -> tuple[Verdict, EvidenceSummary, dic
     )
     best = max(pooled, key=pooled.get)  # type: ignore[arg-type]
     verdict: Verdict
-    if best == "maybe" or pooled[best] < MIN_CONFIDENCE:
+    if best == "maybe" or pooled[best] < load_model().min_confidence:
         verdict = "uncertain"
     else:
         verdict = "yes" if best == "yes" else "no"

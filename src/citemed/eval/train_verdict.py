@@ -9,7 +9,7 @@ Training data, and only this (the evaluation splits are never read):
   the same selection run over the cited abstract. Off by default: adding them lowered the
   cross-validated PubMedQA train_dev accuracy from 0.628 to 0.586.
 
-The regularisation strength is chosen by 5-fold cross-validation on this training data only.
+The regularisation strength and the verdict threshold (`min_confidence`) are chosen by 5-fold cross-validation on this training data only.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from citemed.sources.pubmedqa import PubMedQAReader
 MAX_NGRAMS = 1500
 MIN_NGRAM_DOCS = 4
 MAX_DOCUMENTS = 8
+# Candidate verdict thresholds, lowest first (ties keep the lower one: fewer non-answers).
+MIN_CONFIDENCE_GRID = (0.0, 0.4, 0.45, 0.5, 0.55)
 
 
 def gold_evidence(question: str, hits: list[Hit], gold_id: str) -> list[str] | None:
@@ -140,6 +142,8 @@ def train(settings: Settings, *, output: Path = WEIGHTS_FILE, use_scifact: bool 
         if best is None or accuracy > best[1]:
             best = (c, accuracy, f1)
     assert best is not None
+    min_confidence, threshold_accuracy = _choose_min_confidence(x, labels, n_pq, best[0], folds)
+    log(f"min_confidence={min_confidence}: cross-validated accuracy {threshold_accuracy:.3f}")
     model = LogisticRegression(C=best[0], max_iter=2000).fit(x, labels)
     order = [list(model.classes_).index(c) for c in CLASSES]
     weights = {}
@@ -154,11 +158,35 @@ def train(settings: Settings, *, output: Path = WEIGHTS_FILE, use_scifact: bool 
         "weights": weights,
         "trained_on": {"pubmedqa_train_dev": n_pq, "scifact_train": len(extra)},
         "cross_validation": {"C": best[0], "accuracy": round(best[1], 4),
-                             "macro_f1": round(best[2], 4)},
+                             "macro_f1": round(best[2], 4),
+                             "accuracy_at_min_confidence": round(threshold_accuracy, 4)},
+        "min_confidence": min_confidence,
     }
     output.write_text(json.dumps(payload, sort_keys=True) + "\n", encoding="utf-8")
     log(f"wrote {output} ({len(weights)} weights, C={best[0]})")
     return payload
+
+
+def _choose_min_confidence(x, labels, n_pq: int, c: float, folds) -> tuple[float, float]:
+    """The verdict threshold (below it a verdict is "uncertain") with the best cross-validated
+    PubMedQA train_dev accuracy, from out-of-fold class probabilities at regularisation `c`."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    proba = np.zeros((n_pq, len(CLASSES)))
+    for train_idx, test_idx in folds.split(np.zeros(n_pq), labels[:n_pq]):
+        fit_idx = np.concatenate([train_idx, np.arange(n_pq, len(labels))])
+        model = LogisticRegression(C=c, max_iter=2000).fit(x[fit_idx], labels[fit_idx])
+        order = [list(model.classes_).index(name) for name in CLASSES]
+        proba[test_idx] = model.predict_proba(x[test_idx])[:, order]
+    best = (0.0, -1.0)
+    for threshold in MIN_CONFIDENCE_GRID:
+        predicted = np.array(CLASSES)[proba.argmax(axis=1)]
+        predicted[proba.max(axis=1) < threshold] = "maybe"
+        score = float((predicted == labels[:n_pq]).mean())
+        if score > best[1]:
+            best = (threshold, score)
+    return best
 
 
 def _prune(rows: list[dict], keep: int, min_docs: int) -> list[dict]:
