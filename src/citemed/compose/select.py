@@ -121,7 +121,11 @@ class Relevance:
         """
         sequence, bag, title = self.doc_tokens[hit.document.id]
         coverage = self.share(bag)
-        if self.weights and self.focus not in bag and coverage < FOCUS_WAIVER:
+        # A snippet (a few sentences chosen for their relevance) has little room to restate
+        # the most specific concept, so less of the rest makes up for it than in an abstract.
+        waiver = (SNIPPET_FOCUS_WAIVER if _sentence_count(hit.document) <= SNIPPET_SENTENCES
+                  else FOCUS_WAIVER)
+        if self.weights and self.focus not in bag and coverage < waiver:
             return 0.0
         title_share = self.share(title)
         phrases = self.analysis.phrases
@@ -155,6 +159,12 @@ NO_PHRASE_PENALTY = 0.7
 MAX_ABSTRACT_SENTENCES = 25
 # Share of the concept weight that makes up for a missing focus concept.
 FOCUS_WAIVER = 0.4
+# The same for snippet documents of at most SNIPPET_SENTENCES sentences, chosen on a snippet
+# version of SciFact train (each evidence abstract reduced to its annotated rationale
+# sentences, 365 documents, 505 claims): gold cited 77.4% against 72.1% at 0.4, abstained
+# 14.9% against 22.2%, citation precision 89.7% against 91.3%.
+SNIPPET_FOCUS_WAIVER = 0.3
+SNIPPET_SENTENCES = 5
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
