@@ -208,3 +208,20 @@ def test_the_retrievers_dense_signal_counts_towards_document_relevance():
     semantic.signals["dense"] = 0.1  # the embedding says: not about the question
     relevance = Relevance(analysis, [plain])
     assert relevance.document(semantic) < relevance.document(plain)
+
+
+def test_a_snippet_missing_the_focus_concept_needs_less_of_the_rest_than_an_abstract():
+    from citemed.compose.select import Relevance
+
+    analysis = analyze_question("Does lisinopril reduce proteinuria in diabetic nephropathy?")
+    weights = {"lisinopril": 6.0, "proteinuria": 3.0, "diabet": 1.0, "nephropathi": 1.0}
+    finding = "ACE inhibition reduced proteinuria in adults with diabetes over two years."
+    filler = " ".join(f"Visit {n} was scheduled at the outpatient clinic of the trial." for n in
+                      range(1, 6))
+    snippet = _doc("1", "ACE inhibition", [("ABSTRACT", finding)])
+    abstract = _doc("2", "ACE inhibition", [("ABSTRACT", f"{finding} {filler}")])
+    hits = _hits(snippet, abstract)
+    relevance = Relevance(analysis, hits, idf=lambda concept: weights.get(concept, 1.0))
+    # Both name proteinuria and diabetes (4/11 of the concept weight) but not lisinopril.
+    assert relevance.document(hits[0]) > 0
+    assert relevance.document(hits[1]) == 0
