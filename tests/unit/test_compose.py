@@ -225,3 +225,38 @@ def test_a_snippet_missing_the_focus_concept_needs_less_of_the_rest_than_an_abst
     # Both name proteinuria and diabetes (4/11 of the concept weight) but not lisinopril.
     assert relevance.document(hits[0]) > 0
     assert relevance.document(hits[1]) == 0
+
+
+def test_a_yes_never_stands_on_evidence_that_advises_against():
+    from citemed.compose.verdict import DocumentStance, decide
+
+    leaning_yes = {"yes": 0.8, "no": 0.1, "maybe": 0.1}
+    assert decide([DocumentStance("a", 1.0, leaning_yes)])[0] == "yes"
+    verdict, _, scores = decide([DocumentStance("a", 1.0, leaning_yes),
+                                 DocumentStance("b", 0.5, leaning_yes, contrary=True)])
+    assert verdict == "uncertain" and max(scores, key=scores.get) == "yes"
+
+
+def test_guideline_advising_against_withholds_the_yes_and_says_why(tmp_path):
+    from citemed.compose.verdict import CONTRARY_NOTICE
+    from citemed.engine import Engine
+    from citemed.library import Library
+    from citemed.model import Document, Kind
+    from citemed.settings import Settings
+    from citemed.sources.base import make_section
+
+    library = Library(Settings(library=tmp_path / "lib"), create=True)
+    library.ingest_documents([Document(
+        id="fixture:opioid-lbp", collection="fixture", kind=Kind.GUIDELINE,
+        title="Opioid therapy for chronic low back pain: guideline", source="Fixture Work Group",
+        year=2017, sections=[make_section("RECOMMENDATIONS",
+            "For chronic low back pain, the Work Group recommends against initiating long-term "
+            "opioid therapy. Long-term opioid therapy improved pain scores in some patients.")],
+    )], source_name="fixture")
+    library.refresh_indexes()
+    answer = Engine(library.settings, library=library).ask(
+        "Should long-term opioid therapy be started for chronic low back pain?")
+    assert answer.direct_answer.verdict != "yes"
+    if answer.direct_answer.verdict == "uncertain":
+        assert CONTRARY_NOTICE in answer.notices
+    library.close()

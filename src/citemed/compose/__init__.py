@@ -27,7 +27,7 @@ from citemed.compose.select import (
     deduplicate,
     evidence_by_document,
 )
-from citemed.compose.verdict import decide, document_stance
+from citemed.compose.verdict import CONTRARY_NOTICE, decide, document_stance
 from citemed.model import (
     Answer,
     AnswerSection,
@@ -97,6 +97,7 @@ def compose(
 
     verdict = summary = None
     scores: dict[str, float] = {}
+    notices: list[str] = []
     if analysis.is_yesno:
         # Only the documents the page cites vote, so the evidence summary counts what the
         # reader can check in the reference list.
@@ -105,6 +106,9 @@ def compose(
         stances = [document_stance(analysis, doc_id, weight, texts)
                    for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
         verdict, summary, scores = decide(stances)
+        if (verdict == "uncertain" and any(s.contrary for s in stances)
+                and max(scores, key=scores.get) == "yes"):  # type: ignore[arg-type]
+            notices.append(CONTRARY_NOTICE)
 
     citations = Citations()
     direct_answer = DirectAnswer(
@@ -127,7 +131,8 @@ def compose(
         audience=audience, direct_answer=direct_answer, sections=sections,
         references=references, evidence_summary=summary,
         disclaimer=DISCLAIMERS[audience],
-        notices=_missing_concepts(analysis, relevance, [r.document_id for r in references]),
+        notices=[*notices,
+                 *_missing_concepts(analysis, relevance, [r.document_id for r in references])],
     )
 
 

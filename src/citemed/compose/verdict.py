@@ -119,11 +119,23 @@ def load_model(path: Path = WEIGHTS_FILE) -> StanceModel:
     )
 
 
+# Evidence that explicitly advises against, or finds no worthwhile benefit. A learned "yes"
+# never stands on it: a wrong "yes" to "should I use X?" can harm, a withheld one cannot.
+_CONTRARY = re.compile(
+    r"\b(recommends? against|recommended against|(?:is|are) not recommended|should not be|"
+    r"must not be|do not (?:use|offer|prescribe|start|initiate)|falls? short of|"
+    r"insufficient evidence to recommend|no (?:clinically )?(?:important|meaningful|worthwhile) "
+    r"(?:benefit|effect|improvement|difference))", re.I)
+CONTRARY_NOTICE = ("Part of the cited evidence advises against this or finds no worthwhile "
+                   "benefit, so no \"yes\" is given: read the sources below.")
+
+
 @dataclass(frozen=True)
 class DocumentStance:
     document_id: str
     weight: float  # relevance x evidence kind: how much this document counts
     proba: dict[str, float]
+    contrary: bool = False
 
     @property
     def stance(self) -> str:
@@ -137,7 +149,8 @@ LEAD_FACTOR = 2.0
 def document_stance(analysis: QuestionAnalysis, document_id: str, weight: float,
                     evidence: list[str]) -> DocumentStance:
     return DocumentStance(document_id, weight,
-                          load_model().proba(stance_features(analysis.text, evidence)))
+                          load_model().proba(stance_features(analysis.text, evidence)),
+                          contrary=any(_CONTRARY.search(text) for text in evidence))
 
 
 def decide(stances: list[DocumentStance]) -> tuple[Verdict, EvidenceSummary, dict[str, float]]:
@@ -161,6 +174,8 @@ def decide(stances: list[DocumentStance]) -> tuple[Verdict, EvidenceSummary, dic
     verdict: Verdict
     if best == "maybe" or pooled[best] < load_model().min_confidence:
         verdict = "uncertain"
+    elif best == "yes":
+        verdict = "uncertain" if any(s.contrary for s in stances) else "yes"
     else:
-        verdict = "yes" if best == "yes" else "no"
+        verdict = "no"
     return verdict, summary, {c: round(v, 4) for c, v in pooled.items()}
