@@ -144,24 +144,45 @@ def _stemmer():
 
 
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return text.lower().replace("\u2019", "'")
+    if not text.isascii():  # NFKC leaves ASCII unchanged; skip its cost on most text
+        text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    return text.lower()
 
 
 def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+# Raw token -> its stems, one cache per stop-word mode. The library's vocabulary repeats the
+# same few hundred thousand words millions of times, so stemming each distinct word once makes
+# tokenizing (most of the index build and of each search) several times faster. Cleared when
+# full, so memory stays bounded on any input.
+_STEM_CACHE_LIMIT = 500_000
+_stem_caches: dict[bool, dict[str, tuple[str, ...]]] = {False: {}, True: {}}
+
+
+def _stems(token: str, keep_stopwords: bool) -> tuple[str, ...]:
+    """Stems of one raw token: the whole word, then its hyphen parts; stop words dropped."""
+    parts = [token]
+    if "-" in token:
+        parts.extend(p for p in token.split("-") if p)
+    kept = [part.replace("'", "") for part in parts]
+    if not keep_stopwords:
+        kept = [part for part in kept if part not in STOPWORDS]
+    return tuple(_stemmer().stemWords(kept))
+
+
 def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased, stop-worded, Snowball-stemmed tokens; hyphenated words also yield parts."""
-    out: list[str] = []
-    for token in raw_tokens(text):
-        parts = [token]
-        if "-" in token:
-            parts.extend(p for p in token.split("-") if p)
-        for part in parts:
-            part = part.replace("'", "")
-            if not keep_stopwords and part in STOPWORDS:
-                continue
-            out.append(part)
-    return _stemmer().stemWords(out)
+    tokens = raw_tokens(text)
+    cache = _stem_caches[keep_stopwords]
+    try:
+        return [stem for token in tokens for stem in cache[token]]
+    except KeyError:
+        pass
+    if len(cache) + len(tokens) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    for token in tokens:
+        if token not in cache:
+            cache[token] = _stems(token, keep_stopwords)
+    return [stem for token in tokens for stem in cache[token]]
