@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from citemed.model import Sentence
+
+T = TypeVar("T")
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
 _NO_BREAK_AFTER = {
@@ -161,7 +165,7 @@ _STEM_CACHE_LIMIT = 500_000
 _stem_caches: dict[bool, dict[str, tuple[str, ...]]] = {False: {}, True: {}}
 
 
-def _stems(token: str, keep_stopwords: bool) -> tuple[str, ...]:
+def token_stems(token: str, keep_stopwords: bool = False) -> tuple[str, ...]:
     """Stems of one raw token: the whole word, then its hyphen parts; stop words dropped."""
     parts = [token]
     if "-" in token:
@@ -172,17 +176,24 @@ def _stems(token: str, keep_stopwords: bool) -> tuple[str, ...]:
     return tuple(_stemmer().stemWords(kept))
 
 
-def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
-    """Lower-cased, stop-worded, Snowball-stemmed tokens; hyphenated words also yield parts."""
+def map_tokens(text: str, cache: dict[str, tuple[T, ...]],
+               convert: Callable[[str], tuple[T, ...]]) -> list[T]:
+    """`convert` applied to each raw token of `text`, flattened; each distinct token is
+    converted once and kept in `cache` (the caller bounds it)."""
     tokens = raw_tokens(text)
-    cache = _stem_caches[keep_stopwords]
     try:
-        return [stem for token in tokens for stem in cache[token]]
+        return [item for token in tokens for item in cache[token]]
     except KeyError:
         pass
-    if len(cache) + len(tokens) > _STEM_CACHE_LIMIT:
-        cache.clear()
     for token in tokens:
         if token not in cache:
-            cache[token] = _stems(token, keep_stopwords)
-    return [stem for token in tokens for stem in cache[token]]
+            cache[token] = convert(token)
+    return [item for token in tokens for item in cache[token]]
+
+
+def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Lower-cased, stop-worded, Snowball-stemmed tokens; hyphenated words also yield parts."""
+    cache = _stem_caches[keep_stopwords]
+    if len(cache) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    return map_tokens(text, cache, lambda token: token_stems(token, keep_stopwords))

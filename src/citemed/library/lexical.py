@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from scipy import sparse
 
 from citemed.model import Document
 from citemed.retrieve.abbreviations import mine as mine_abbreviations
-from citemed.text import tokenize
+from citemed.text import map_tokens, token_stems
 
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about
 # Index terms (MeSH headings, a consumer page's focus and its synonyms) count like the title:
@@ -61,60 +61,38 @@ class LexicalIndex:
     def build(
         cls, docs: Iterable[Document], *, version: str = "", k1: float = 1.2, b: float = 0.75
     ) -> LexicalIndex:
-        texts: list[str] = []
-        kinds: list[str] = []
-        years: list[int] = []
-        doc_ids: list[str] = []
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        lengths: list[int] = []
-        sentence_cols: list[int] = []
-        sentence_ptr: list[int] = [0]
-        sentence_start: list[int] = [0]
-        for row, doc in enumerate(docs):
-            tokens = tokenize(doc.title) * TITLE_WEIGHT
-            tokens.extend(tokenize(" ; ".join(doc.terms)) * TERMS_WEIGHT)
-            for _sid, _section, sentence in doc.iter_sentences():
-                words = tokenize(sentence.text)
-                tokens.extend(words)
-                sentence_cols.extend(sorted({vocab.setdefault(w, len(vocab)) for w in words}))
-                sentence_ptr.append(len(sentence_cols))
-            sentence_start.append(len(sentence_ptr) - 1)
-            texts.extend(section.text for section in doc.sections)
-            doc_ids.append(doc.id)
-            kinds.append(str(doc.kind))
-            years.append(doc.year or 0)
-            lengths.append(len(tokens))
-            for term, tf in Counter(tokens).items():
-                col = vocab.setdefault(term, len(vocab))
-                rows.append(row)
-                cols.append(col)
-                tfs.append(tf)
-        n_docs = len(doc_ids)
-        row_arr = np.asarray(rows, dtype=np.int32)
-        col_arr = np.asarray(cols, dtype=np.int32)
-        tf_arr = np.asarray(tfs, dtype=np.float32)
+        counts = _Counts()
+
+        def section_texts() -> Iterator[str]:
+            # Abbreviations are mined from the same single pass over the documents, so no
+            # list of every section's text is held (hundreds of MiB at 100k documents).
+            for doc in docs:
+                counts.add(doc)
+                yield from (section.text for section in doc.sections)
+
+        mined = mine_abbreviations(section_texts())
+        vocab = counts.vocab
+        abbreviations = {short: terms for short, terms in mined.items()
+                         if all(t in vocab for t in terms)}
+        row_arr, col_arr, tf_arr, sentence_cols, sentence_ptr = counts.finish()
+        n_docs = len(counts.doc_ids)
         doc_freq = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
-        length_arr = np.asarray(lengths, dtype=np.float32)
+        length_arr = np.asarray(counts.lengths, dtype=np.float32)
         avgdl = float(length_arr.mean()) if n_docs else 1.0
         idf = np.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
         norm = k1 * (1.0 - b + b * length_arr[row_arr] / max(avgdl, 1e-9))
         weights = idf[col_arr] * tf_arr * (k1 + 1.0) / (tf_arr + norm)
+        del norm
         matrix = sparse.csc_matrix(
             (weights.astype(np.float32), (row_arr, col_arr)), shape=(n_docs, len(vocab))
         )
         sentence_terms = sparse.csr_matrix(
-            (np.ones(len(sentence_cols), dtype=bool), np.asarray(sentence_cols, dtype=np.int32),
-             np.asarray(sentence_ptr, dtype=np.int64)),
+            (np.ones(len(sentence_cols), dtype=bool), sentence_cols, sentence_ptr),
             shape=(len(sentence_ptr) - 1, len(vocab)),
         )
-        abbreviations = {short: terms for short, terms in mine_abbreviations(texts).items()
-                         if all(t in vocab for t in terms)}
-        return cls(doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations, kinds,
-                   np.asarray(years, dtype=np.int16), sentence_terms,
-                   np.asarray(sentence_start, dtype=np.int64))
+        return cls(counts.doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations,
+                   counts.kinds, np.asarray(counts.years, dtype=np.int16), sentence_terms,
+                   np.asarray(counts.sentence_start, dtype=np.int64))
 
     def query_vector(self, weighted_terms: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         cols, weights = [], []
@@ -205,3 +183,105 @@ class LexicalIndex:
         return cls(meta["doc_ids"], meta["vocab"], matrix, arrays["doc_freq"], meta["version"],
                    meta["k1"], meta["b"], meta["abbreviations"], meta["kinds"], arrays["years"],
                    sentence_terms, arrays["sentence_start"])
+
+
+class _Counts:
+    """Term counts of documents and sentences, gathered as compact int32 arrays.
+
+    Token ids go into `array` buffers (4 bytes each, not a Python int object per token) and are
+    reduced with numpy every CHUNK documents: a (row << 32 | column) key sorted by np.unique
+    gives each document's term frequencies and each sentence's sorted distinct terms, with no
+    per-token Python work beyond looking the token up in the vocabulary.
+    """
+
+    CHUNK = 4096
+    SENTENCE_MEMO = 50_000
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self._token_ids: dict[str, tuple[int, ...]] = {}  # raw token -> its terms' ids
+        # A quarter of the demo library's sentences repeat (consumer-page boilerplate, shared
+        # abstracts): each distinct one is tokenized once, within a bounded memo.
+        self._sentence_ids: dict[str, array] = {}
+        self.doc_ids: list[str] = []
+        self.kinds: list[str] = []
+        self.years: list[int] = []
+        self.lengths = array("i")
+        self.sentence_start = array("q", [0])
+        self._tokens = array("i")  # term ids of the open chunk's documents, title/terms repeated
+        self._doc_lengths = array("q")
+        self._sentence_tokens = array("i")
+        self._sentence_lengths = array("q")
+        self._first_row = 0
+        self._first_sentence = 0
+        self._doc_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._sentence_parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _ids(self, text: str) -> list[int]:
+        """Vocabulary ids of tokenize(text), each distinct raw token stemmed and looked up once."""
+        vocab = self.vocab
+        return map_tokens(text, self._token_ids, lambda token: tuple(
+            vocab.setdefault(stem, len(vocab)) for stem in token_stems(token)))
+
+    def add(self, doc: Document) -> None:
+        start = len(self._tokens)
+        n_sentences = 0
+        # Sentence words take vocabulary ids first, then title and terms: the order ids were
+        # always given in, so an index rebuilt by this code is identical to an older one.
+        seen = self._sentence_ids
+        for _sid, _section, sentence in doc.iter_sentences():
+            ids = seen.get(sentence.text)
+            if ids is None:
+                if len(seen) >= self.SENTENCE_MEMO:
+                    seen.clear()
+                ids = seen[sentence.text] = array("i", self._ids(sentence.text))
+            self._sentence_tokens.extend(ids)
+            self._sentence_lengths.append(len(ids))
+            self._tokens.extend(ids)
+            n_sentences += 1
+        self.sentence_start.append(self.sentence_start[-1] + n_sentences)
+        self._tokens.extend(self._ids(doc.title) * TITLE_WEIGHT)
+        self._tokens.extend(self._ids(" ; ".join(doc.terms)) * TERMS_WEIGHT)
+        length = len(self._tokens) - start
+        self._doc_lengths.append(length)
+        self.lengths.append(length)
+        self.doc_ids.append(doc.id)
+        self.kinds.append(str(doc.kind))
+        self.years.append(doc.year or 0)
+        if len(self._doc_lengths) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        rows, cols, tfs = _distinct_pairs(self._first_row, self._doc_lengths, self._tokens)
+        self._doc_parts.append((rows.astype(np.int32), cols, tfs))
+        sentences, terms, _ = _distinct_pairs(
+            self._first_sentence, self._sentence_lengths, self._sentence_tokens)
+        per_sentence = np.bincount(sentences - self._first_sentence,
+                                   minlength=len(self._sentence_lengths))
+        self._sentence_parts.append((terms, per_sentence))
+        self._first_row += len(self._doc_lengths)
+        self._first_sentence += len(self._sentence_lengths)
+        self._tokens, self._doc_lengths = array("i"), array("q")
+        self._sentence_tokens, self._sentence_lengths = array("i"), array("q")
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, columns, term frequencies) of every (document, term) cell, and the sentence
+        term matrix's CSR column indices and row pointers."""
+        self._flush()
+        rows, cols, tfs = (np.concatenate(part) for part in zip(*self._doc_parts, strict=True))
+        terms, per_sentence = (np.concatenate(part)
+                               for part in zip(*self._sentence_parts, strict=True))
+        self._doc_parts, self._sentence_parts = [], []
+        sentence_ptr = np.zeros(len(per_sentence) + 1, dtype=np.int64)
+        np.cumsum(per_sentence, out=sentence_ptr[1:])
+        return rows, cols, tfs.astype(np.float32), terms, sentence_ptr
+
+
+def _distinct_pairs(first: int, lengths: array, ids: array) -> tuple[np.ndarray, ...]:
+    """Distinct (owner, term id) pairs sorted by owner then term, with their counts; owner k
+    holds the next lengths[k] ids, owners numbered from `first`."""
+    owners = np.repeat(np.arange(first, first + len(lengths), dtype=np.int64),
+                       np.frombuffer(lengths, dtype=np.int64))
+    keys = (owners << 32) | np.frombuffer(ids, dtype=np.int32).astype(np.int64)
+    distinct, counts = np.unique(keys, return_counts=True)
+    return distinct >> 32, (distinct & 0xFFFFFFFF).astype(np.int32), counts.astype(np.int32)
