@@ -74,18 +74,30 @@ class LexicalIndex:
         vocab = counts.vocab
         abbreviations = {short: terms for short, terms in mined.items()
                          if all(t in vocab for t in terms)}
-        row_arr, col_arr, tf_arr, sentence_cols, sentence_ptr = counts.finish()
+        doc_ptr, col_arr, tf_arr = counts.documents_csr()
         n_docs = len(counts.doc_ids)
         doc_freq = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
         length_arr = np.asarray(counts.lengths, dtype=np.float32)
         avgdl = float(length_arr.mean()) if n_docs else 1.0
         idf = np.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
-        norm = k1 * (1.0 - b + b * length_arr[row_arr] / max(avgdl, 1e-9))
-        weights = idf[col_arr] * tf_arr * (k1 + 1.0) / (tf_arr + norm)
-        del norm
-        matrix = sparse.csc_matrix(
-            (weights.astype(np.float32), (row_arr, col_arr)), shape=(n_docs, len(vocab))
-        )
+        # BM25 weight idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), computed
+        # in place (one cell-sized temporary, not one per operation) in float32 with the same
+        # operations as always, so the weights are bit-identical to earlier builds.
+        denominator = np.repeat(length_arr, np.diff(doc_ptr))
+        denominator *= b
+        denominator /= max(avgdl, 1e-9)
+        denominator += 1.0 - b
+        denominator *= k1
+        denominator += tf_arr
+        weights = tf_arr
+        weights *= idf[col_arr]
+        weights *= k1 + 1.0
+        weights /= denominator
+        del denominator
+        matrix = sparse.csr_matrix(
+            (weights, col_arr, doc_ptr), shape=(n_docs, len(vocab))).tocsc()
+        del weights, col_arr
+        sentence_ptr, sentence_cols = counts.sentences_csr()
         sentence_terms = sparse.csr_matrix(
             (np.ones(len(sentence_cols), dtype=bool), sentence_cols, sentence_ptr),
             shape=(len(sentence_ptr) - 1, len(vocab)),
@@ -212,8 +224,6 @@ class _Counts:
         self._doc_lengths = array("q")
         self._sentence_tokens = array("i")
         self._sentence_lengths = array("q")
-        self._first_row = 0
-        self._first_sentence = 0
         self._doc_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._sentence_parts: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -252,36 +262,44 @@ class _Counts:
             self._flush()
 
     def _flush(self) -> None:
-        rows, cols, tfs = _distinct_pairs(self._first_row, self._doc_lengths, self._tokens)
-        self._doc_parts.append((rows.astype(np.int32), cols, tfs))
-        sentences, terms, _ = _distinct_pairs(
-            self._first_sentence, self._sentence_lengths, self._sentence_tokens)
-        per_sentence = np.bincount(sentences - self._first_sentence,
-                                   minlength=len(self._sentence_lengths))
-        self._sentence_parts.append((terms, per_sentence))
-        self._first_row += len(self._doc_lengths)
-        self._first_sentence += len(self._sentence_lengths)
+        doc_counts, doc_cols, tfs = _distinct_pairs(self._doc_lengths, self._tokens)
+        self._doc_parts.append((doc_counts, doc_cols, tfs))
+        sentence_counts, sentence_cols, _ = _distinct_pairs(
+            self._sentence_lengths, self._sentence_tokens)
+        self._sentence_parts.append((sentence_counts, sentence_cols))
         self._tokens, self._doc_lengths = array("i"), array("q")
         self._sentence_tokens, self._sentence_lengths = array("i"), array("q")
 
-    def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, columns, term frequencies) of every (document, term) cell, and the sentence
-        term matrix's CSR column indices and row pointers."""
+    def documents_csr(self) -> tuple[np.ndarray, ...]:
+        """Row pointers, term ids and term frequencies of the documents x terms counts."""
         self._flush()
-        rows, cols, tfs = (np.concatenate(part) for part in zip(*self._doc_parts, strict=True))
-        terms, per_sentence = (np.concatenate(part)
-                               for part in zip(*self._sentence_parts, strict=True))
-        self._doc_parts, self._sentence_parts = [], []
-        sentence_ptr = np.zeros(len(per_sentence) + 1, dtype=np.int64)
-        np.cumsum(per_sentence, out=sentence_ptr[1:])
-        return rows, cols, tfs.astype(np.float32), terms, sentence_ptr
+        return _joined(self._doc_parts)
+
+    def sentences_csr(self) -> tuple[np.ndarray, ...]:
+        """Row pointers and sorted distinct term ids of the sentences x terms matrix."""
+        return _joined(self._sentence_parts)
 
 
-def _distinct_pairs(first: int, lengths: array, ids: array) -> tuple[np.ndarray, ...]:
-    """Distinct (owner, term id) pairs sorted by owner then term, with their counts; owner k
-    holds the next lengths[k] ids, owners numbered from `first`."""
-    owners = np.repeat(np.arange(first, first + len(lengths), dtype=np.int64),
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Per-chunk (cells per row, column values...) joined into CSR-style arrays; `parts` is
+    emptied, and each column's chunks are freed as soon as that column is joined."""
+    columns = [list(column) for column in zip(*parts, strict=True)]
+    parts.clear()
+    per_row = np.concatenate(columns.pop(0))
+    pointers = np.zeros(len(per_row) + 1, dtype=np.int64)
+    np.cumsum(per_row, out=pointers[1:])
+    joined = [pointers]
+    while columns:
+        joined.append(np.concatenate(columns.pop(0)))
+    return tuple(joined)
+
+
+def _distinct_pairs(lengths: array, ids: array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Owner k holds the next lengths[k] ids: (distinct ids per owner, the distinct ids sorted
+    by owner then id, how often each occurs)."""
+    owners = np.repeat(np.arange(len(lengths), dtype=np.int64),
                        np.frombuffer(lengths, dtype=np.int64))
     keys = (owners << 32) | np.frombuffer(ids, dtype=np.int32).astype(np.int64)
     distinct, counts = np.unique(keys, return_counts=True)
-    return distinct >> 32, (distinct & 0xFFFFFFFF).astype(np.int32), counts.astype(np.int32)
+    per_owner = np.bincount(distinct >> 32, minlength=len(lengths))
+    return per_owner, (distinct & 0xFFFFFFFF).astype(np.int32), counts.astype(np.float32)
