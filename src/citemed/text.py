@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from citemed.model import Sentence
+
+T = TypeVar("T")
 
 # Abbreviations after which a period does not end a sentence (lower-cased, without the dot).
 _NO_BREAK_AFTER = {
@@ -144,24 +148,52 @@ def _stemmer():
 
 
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return text.lower().replace("\u2019", "'")
+    if not text.isascii():  # NFKC leaves ASCII unchanged; skip its cost on most text
+        text = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    return text.lower()
 
 
 def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(normalize(text))
 
 
+# Raw token -> its stems, one cache per stop-word mode. The library's vocabulary repeats the
+# same few hundred thousand words millions of times, so stemming each distinct word once makes
+# tokenizing (most of the index build and of each search) several times faster. Cleared when
+# full, so memory stays bounded on any input.
+_STEM_CACHE_LIMIT = 500_000
+_stem_caches: dict[bool, dict[str, tuple[str, ...]]] = {False: {}, True: {}}
+
+
+def token_stems(token: str, keep_stopwords: bool = False) -> tuple[str, ...]:
+    """Stems of one raw token: the whole word, then its hyphen parts; stop words dropped."""
+    parts = [token]
+    if "-" in token:
+        parts.extend(p for p in token.split("-") if p)
+    kept = [part.replace("'", "") for part in parts]
+    if not keep_stopwords:
+        kept = [part for part in kept if part not in STOPWORDS]
+    return tuple(_stemmer().stemWords(kept))
+
+
+def map_tokens(text: str, cache: dict[str, tuple[T, ...]],
+               convert: Callable[[str], tuple[T, ...]]) -> list[T]:
+    """`convert` applied to each raw token of `text`, flattened; each distinct token is
+    converted once and kept in `cache` (the caller bounds it)."""
+    tokens = raw_tokens(text)
+    try:
+        return [item for token in tokens for item in cache[token]]
+    except KeyError:
+        pass
+    for token in tokens:
+        if token not in cache:
+            cache[token] = convert(token)
+    return [item for token in tokens for item in cache[token]]
+
+
 def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased, stop-worded, Snowball-stemmed tokens; hyphenated words also yield parts."""
-    out: list[str] = []
-    for token in raw_tokens(text):
-        parts = [token]
-        if "-" in token:
-            parts.extend(p for p in token.split("-") if p)
-        for part in parts:
-            part = part.replace("'", "")
-            if not keep_stopwords and part in STOPWORDS:
-                continue
-            out.append(part)
-    return _stemmer().stemWords(out)
+    cache = _stem_caches[keep_stopwords]
+    if len(cache) > _STEM_CACHE_LIMIT:
+        cache.clear()
+    return map_tokens(text, cache, lambda token: token_stems(token, keep_stopwords))

@@ -2,6 +2,7 @@ import pytest
 
 from citemed.errors import LibraryError, SourceError
 from citemed.library import Library
+from citemed.model import Kind
 from citemed.settings import Settings
 from citemed.sources.base import Deletion
 from tests.conftest import fixture_documents
@@ -48,3 +49,9 @@ def test_index_is_rebuilt_when_the_store_changes(library):
     library.ingest_documents([Deletion("fixture:flu-consumer", "x")], source_name="d")
     library.refresh_indexes()
     assert "fixture:flu-consumer" not in library.lexical.doc_ids
+
+
+def test_ids_by_kind_lists_only_that_kind_in_id_order(library):
+    assert library.store.ids_by_kind(Kind.CONSUMER) == ["fixture:flu-consumer"]
+    assert library.store.ids_by_kind(Kind.GUIDELINE) == ["fixture:htn-guideline"]
+    assert library.store.ids_by_kind(Kind.CASE_REPORT) == []

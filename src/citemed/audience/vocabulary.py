@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from citemed.model import Kind
+
 CURATED: dict[str, str] = {
     "arthralgia": "joint pain", "myalgia": "muscle pain", "cephalalgia": "headache",
     "dyspnea": "shortness of breath", "dyspnoea": "shortness of breath",
@@ -184,8 +186,7 @@ def library_vocabulary(library) -> dict[str, str]:
 
 def _consumer_texts(library) -> Iterable[str]:
     # Only consumer pages are glossed for lay readers; read them by kind, in batches.
-    ids = [row[0] for row in library.store.conn.execute(
-        "SELECT id FROM documents WHERE kind='consumer' ORDER BY id")]
+    ids = library.store.ids_by_kind(Kind.CONSUMER)
     for start in range(0, len(ids), 500):
         for doc in library.documents(ids[start:start + 500]):
             for section in doc.sections:

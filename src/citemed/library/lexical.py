@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from scipy import sparse
 
 from citemed.model import Document
 from citemed.retrieve.abbreviations import mine as mine_abbreviations
-from citemed.text import tokenize
+from citemed.text import map_tokens, token_stems
 
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about
 # Index terms (MeSH headings, a consumer page's focus and its synonyms) count like the title:
@@ -61,60 +61,50 @@ class LexicalIndex:
     def build(
         cls, docs: Iterable[Document], *, version: str = "", k1: float = 1.2, b: float = 0.75
     ) -> LexicalIndex:
-        texts: list[str] = []
-        kinds: list[str] = []
-        years: list[int] = []
-        doc_ids: list[str] = []
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        lengths: list[int] = []
-        sentence_cols: list[int] = []
-        sentence_ptr: list[int] = [0]
-        sentence_start: list[int] = [0]
-        for row, doc in enumerate(docs):
-            tokens = tokenize(doc.title) * TITLE_WEIGHT
-            tokens.extend(tokenize(" ; ".join(doc.terms)) * TERMS_WEIGHT)
-            for _sid, _section, sentence in doc.iter_sentences():
-                words = tokenize(sentence.text)
-                tokens.extend(words)
-                sentence_cols.extend(sorted({vocab.setdefault(w, len(vocab)) for w in words}))
-                sentence_ptr.append(len(sentence_cols))
-            sentence_start.append(len(sentence_ptr) - 1)
-            texts.extend(section.text for section in doc.sections)
-            doc_ids.append(doc.id)
-            kinds.append(str(doc.kind))
-            years.append(doc.year or 0)
-            lengths.append(len(tokens))
-            for term, tf in Counter(tokens).items():
-                col = vocab.setdefault(term, len(vocab))
-                rows.append(row)
-                cols.append(col)
-                tfs.append(tf)
-        n_docs = len(doc_ids)
-        row_arr = np.asarray(rows, dtype=np.int32)
-        col_arr = np.asarray(cols, dtype=np.int32)
-        tf_arr = np.asarray(tfs, dtype=np.float32)
+        counts = _Counts()
+
+        def section_texts() -> Iterator[str]:
+            # Abbreviations are mined from the same single pass over the documents, so no
+            # list of every section's text is held (hundreds of MiB at 100k documents).
+            for doc in docs:
+                counts.add(doc)
+                yield from (section.text for section in doc.sections)
+
+        mined = mine_abbreviations(section_texts())
+        vocab = counts.vocab
+        abbreviations = {short: terms for short, terms in mined.items()
+                         if all(t in vocab for t in terms)}
+        doc_ptr, col_arr, tf_arr = counts.documents_csr()
+        n_docs = len(counts.doc_ids)
         doc_freq = np.bincount(col_arr, minlength=len(vocab)).astype(np.float32)
-        length_arr = np.asarray(lengths, dtype=np.float32)
+        length_arr = np.asarray(counts.lengths, dtype=np.float32)
         avgdl = float(length_arr.mean()) if n_docs else 1.0
         idf = np.log(1.0 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5)).astype(np.float32)
-        norm = k1 * (1.0 - b + b * length_arr[row_arr] / max(avgdl, 1e-9))
-        weights = idf[col_arr] * tf_arr * (k1 + 1.0) / (tf_arr + norm)
-        matrix = sparse.csc_matrix(
-            (weights.astype(np.float32), (row_arr, col_arr)), shape=(n_docs, len(vocab))
-        )
+        # BM25 weight idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), computed
+        # in place (one cell-sized temporary, not one per operation) in float32 with the same
+        # operations as always, so the weights are bit-identical to earlier builds.
+        denominator = np.repeat(length_arr, np.diff(doc_ptr))
+        denominator *= b
+        denominator /= max(avgdl, 1e-9)
+        denominator += 1.0 - b
+        denominator *= k1
+        denominator += tf_arr
+        weights = tf_arr
+        weights *= idf[col_arr]
+        weights *= k1 + 1.0
+        weights /= denominator
+        del denominator
+        matrix = sparse.csr_matrix(
+            (weights, col_arr, doc_ptr), shape=(n_docs, len(vocab))).tocsc()
+        del weights, col_arr
+        sentence_ptr, sentence_cols = counts.sentences_csr()
         sentence_terms = sparse.csr_matrix(
-            (np.ones(len(sentence_cols), dtype=bool), np.asarray(sentence_cols, dtype=np.int32),
-             np.asarray(sentence_ptr, dtype=np.int64)),
+            (np.ones(len(sentence_cols), dtype=bool), sentence_cols, sentence_ptr),
             shape=(len(sentence_ptr) - 1, len(vocab)),
         )
-        abbreviations = {short: terms for short, terms in mine_abbreviations(texts).items()
-                         if all(t in vocab for t in terms)}
-        return cls(doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations, kinds,
-                   np.asarray(years, dtype=np.int16), sentence_terms,
-                   np.asarray(sentence_start, dtype=np.int64))
+        return cls(counts.doc_ids, vocab, matrix, doc_freq, version, k1, b, abbreviations,
+                   counts.kinds, np.asarray(counts.years, dtype=np.int16), sentence_terms,
+                   np.asarray(counts.sentence_start, dtype=np.int64))
 
     def query_vector(self, weighted_terms: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         cols, weights = [], []
@@ -205,3 +195,111 @@ class LexicalIndex:
         return cls(meta["doc_ids"], meta["vocab"], matrix, arrays["doc_freq"], meta["version"],
                    meta["k1"], meta["b"], meta["abbreviations"], meta["kinds"], arrays["years"],
                    sentence_terms, arrays["sentence_start"])
+
+
+class _Counts:
+    """Term counts of documents and sentences, gathered as compact int32 arrays.
+
+    Token ids go into `array` buffers (4 bytes each, not a Python int object per token) and are
+    reduced with numpy every CHUNK documents: a (row << 32 | column) key sorted by np.unique
+    gives each document's term frequencies and each sentence's sorted distinct terms, with no
+    per-token Python work beyond looking the token up in the vocabulary.
+    """
+
+    CHUNK = 4096
+    SENTENCE_MEMO = 50_000
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self._token_ids: dict[str, tuple[int, ...]] = {}  # raw token -> its terms' ids
+        # A quarter of the demo library's sentences repeat (consumer-page boilerplate, shared
+        # abstracts): each distinct one is tokenized once, within a bounded memo.
+        self._sentence_ids: dict[str, array] = {}
+        self.doc_ids: list[str] = []
+        self.kinds: list[str] = []
+        self.years: list[int] = []
+        self.lengths = array("i")
+        self.sentence_start = array("q", [0])
+        self._tokens = array("i")  # term ids of the open chunk's documents, title/terms repeated
+        self._doc_lengths = array("q")
+        self._sentence_tokens = array("i")
+        self._sentence_lengths = array("q")
+        self._doc_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._sentence_parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def _ids(self, text: str) -> list[int]:
+        """Vocabulary ids of tokenize(text), each distinct raw token stemmed and looked up once."""
+        vocab = self.vocab
+        return map_tokens(text, self._token_ids, lambda token: tuple(
+            vocab.setdefault(stem, len(vocab)) for stem in token_stems(token)))
+
+    def add(self, doc: Document) -> None:
+        start = len(self._tokens)
+        n_sentences = 0
+        # Sentence words take vocabulary ids first, then title and terms: the order ids were
+        # always given in, so an index rebuilt by this code is identical to an older one.
+        seen = self._sentence_ids
+        for _sid, _section, sentence in doc.iter_sentences():
+            ids = seen.get(sentence.text)
+            if ids is None:
+                if len(seen) >= self.SENTENCE_MEMO:
+                    seen.clear()
+                ids = seen[sentence.text] = array("i", self._ids(sentence.text))
+            self._sentence_tokens.extend(ids)
+            self._sentence_lengths.append(len(ids))
+            self._tokens.extend(ids)
+            n_sentences += 1
+        self.sentence_start.append(self.sentence_start[-1] + n_sentences)
+        self._tokens.extend(self._ids(doc.title) * TITLE_WEIGHT)
+        self._tokens.extend(self._ids(" ; ".join(doc.terms)) * TERMS_WEIGHT)
+        length = len(self._tokens) - start
+        self._doc_lengths.append(length)
+        self.lengths.append(length)
+        self.doc_ids.append(doc.id)
+        self.kinds.append(str(doc.kind))
+        self.years.append(doc.year or 0)
+        if len(self._doc_lengths) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        doc_counts, doc_cols, tfs = _distinct_pairs(self._doc_lengths, self._tokens)
+        self._doc_parts.append((doc_counts, doc_cols, tfs))
+        sentence_counts, sentence_cols, _ = _distinct_pairs(
+            self._sentence_lengths, self._sentence_tokens)
+        self._sentence_parts.append((sentence_counts, sentence_cols))
+        self._tokens, self._doc_lengths = array("i"), array("q")
+        self._sentence_tokens, self._sentence_lengths = array("i"), array("q")
+
+    def documents_csr(self) -> tuple[np.ndarray, ...]:
+        """Row pointers, term ids and term frequencies of the documents x terms counts."""
+        self._flush()
+        return _joined(self._doc_parts)
+
+    def sentences_csr(self) -> tuple[np.ndarray, ...]:
+        """Row pointers and sorted distinct term ids of the sentences x terms matrix."""
+        return _joined(self._sentence_parts)
+
+
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """Per-chunk (cells per row, column values...) joined into CSR-style arrays; `parts` is
+    emptied, and each column's chunks are freed as soon as that column is joined."""
+    columns = [list(column) for column in zip(*parts, strict=True)]
+    parts.clear()
+    per_row = np.concatenate(columns.pop(0))
+    pointers = np.zeros(len(per_row) + 1, dtype=np.int64)
+    np.cumsum(per_row, out=pointers[1:])
+    joined = [pointers]
+    while columns:
+        joined.append(np.concatenate(columns.pop(0)))
+    return tuple(joined)
+
+
+def _distinct_pairs(lengths: array, ids: array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Owner k holds the next lengths[k] ids: (distinct ids per owner, the distinct ids sorted
+    by owner then id, how often each occurs)."""
+    owners = np.repeat(np.arange(len(lengths), dtype=np.int64),
+                       np.frombuffer(lengths, dtype=np.int64))
+    keys = (owners << 32) | np.frombuffer(ids, dtype=np.int32).astype(np.int64)
+    distinct, counts = np.unique(keys, return_counts=True)
+    per_owner = np.bincount(distinct >> 32, minlength=len(lengths))
+    return per_owner, (distinct & 0xFFFFFFFF).astype(np.int32), counts.astype(np.float32)

@@ -273,6 +273,11 @@ class Store:
             yield from self.documents(ids)
             last = ids[-1]
 
+    def ids_by_kind(self, kind: Kind) -> list[str]:
+        """Ids of every document of one kind, in id order."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM documents WHERE kind=? ORDER BY id", (str(kind),))]
+
     def ids_by_pmid(self, pmid: str) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE pmid=?", (pmid,))]
 

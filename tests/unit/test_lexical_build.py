@@ -1,0 +1,81 @@
+"""The chunked, array-based BM25 build gives exactly the plain per-document computation."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from citemed.library import lexical
+from citemed.library.lexical import TERMS_WEIGHT, TITLE_WEIGHT, LexicalIndex
+from citemed.model import Document, Kind
+from citemed.sources.base import make_section
+from citemed.text import tokenize
+from tests.conftest import fixture_documents
+
+
+def _documents() -> list[Document]:
+    repeated = "Flu symptoms include fever, cough and muscle aches."
+    extra = [
+        Document(id="fixture:repeat", collection="fixture", kind=Kind.CONSUMER,
+                 title="Flu in children", source="Fixture Health Site", year=None,
+                 terms=["influenza", "flu"],
+                 sections=[make_section("Symptoms", f"{repeated} {repeated} Children tire.")]),
+        Document(id="fixture:empty", collection="fixture", kind=Kind.OTHER,
+                 title="A title only", source="Fixture", year=2001, sections=[]),
+    ]
+    return fixture_documents() + extra
+
+
+def _plain_bm25(docs: list[Document], k1: float = 1.2, b: float = 0.75):
+    """The index written the obvious way: a Counter per document, sets per sentence."""
+    vocab: dict[str, int] = {}
+    counters: list[Counter[str]] = []
+    sentences: list[set[int]] = []
+    for doc in docs:
+        tokens = tokenize(doc.title) * TITLE_WEIGHT
+        tokens += tokenize(" ; ".join(doc.terms)) * TERMS_WEIGHT
+        for _sid, _section, sentence in doc.iter_sentences():
+            words = tokenize(sentence.text)
+            tokens += words
+            sentences.append({vocab.setdefault(w, len(vocab)) for w in words})
+        counters.append(Counter(tokens))
+        for term in counters[-1]:
+            vocab.setdefault(term, len(vocab))
+    lengths = [sum(c.values()) for c in counters]
+    avgdl = sum(lengths) / len(lengths)
+    doc_freq = Counter(term for c in counters for term in c)
+    weights = np.zeros((len(docs), len(vocab)))
+    for row, counts in enumerate(counters):
+        for term, tf in counts.items():
+            df = doc_freq[term]
+            idf = math.log(1.0 + (len(docs) - df + 0.5) / (df + 0.5))
+            norm = k1 * (1.0 - b + b * lengths[row] / avgdl)
+            weights[row, vocab[term]] = idf * tf * (k1 + 1.0) / (tf + norm)
+    presence = np.zeros((len(sentences), len(vocab)), dtype=bool)
+    for row, cols in enumerate(sentences):
+        presence[row, sorted(cols)] = True
+    return vocab, weights, presence
+
+
+@pytest.mark.parametrize("chunk, memo", [(2, 3), (4096, 50_000)])
+def test_build_matches_the_plain_computation(monkeypatch, chunk, memo):
+    # Tiny chunks and memo force several flushes and memo clears mid-build.
+    monkeypatch.setattr(lexical._Counts, "CHUNK", chunk)
+    monkeypatch.setattr(lexical._Counts, "SENTENCE_MEMO", memo)
+    docs = _documents()
+    index = LexicalIndex.build(docs, version="v")
+    vocab, weights, presence = _plain_bm25(docs)
+    assert index.vocab == vocab
+    np.testing.assert_allclose(index.matrix.toarray(), weights, rtol=1e-6, atol=0)
+    assert np.array_equal(index.sentence_terms.toarray(), presence)
+    per_doc = [sum(len(section.sentences) for section in doc.sections) for doc in docs]
+    assert index.sentence_start.tolist() == np.cumsum([0, *per_doc]).tolist()
+    assert per_doc[-1] == 0 and presence.shape[0] == sum(per_doc)
+    assert index.doc_ids == [doc.id for doc in docs]
+    assert index.years.tolist() == [2020, 2020, 2017, 0, 0, 2001]
+    query = {t: 1.0 for t in tokenize("flu fever in children, aromatase joint pain")}
+    expected = weights[:, [vocab[t] for t in query]].sum(axis=1)
+    np.testing.assert_allclose(index.scores(query), expected, rtol=1e-6)
