@@ -19,7 +19,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 ANSWER_SCHEMA = "citemed.answer"
-ANSWER_SCHEMA_VERSION = "1.1"  # 1.1 added direct_answer.verdict_scores (additive)
+# 1.1 added direct_answer.verdict_scores; 1.2 added direct_answer.lead and substitution.at
+# (both additive).
+ANSWER_SCHEMA_VERSION = "1.2"
 
 
 class Kind(StrEnum):
@@ -181,10 +183,16 @@ class Quote(BaseModel):
 
 
 class Substitution(BaseModel):
-    """A wording change made for the reader; the quoted source stays untouched."""
+    """A wording change made for the reader; the quoted source stays untouched.
+
+    `at` is where `original` started in the text at the moment of the change (changes apply in
+    list order), so the extracted text can be restored mechanically (`extracted_text`).
+    Documents from before schema 1.2 have no `at`.
+    """
 
     original: str
     replacement: str
+    at: int | None = None
 
 
 def is_capitalisation(substitution: Substitution) -> bool:
@@ -193,9 +201,21 @@ def is_capitalisation(substitution: Substitution) -> bool:
             and substitution.original.lower() == substitution.replacement.lower())
 
 
-def extracted_text(text: str, substitutions: list[Substitution]) -> str:
-    """`text` as it was extracted, before a recorded capitalisation of its first letter (the
-    composer trims "Furthermore, the ..." to "the ..."; the display starts it "The ...")."""
+def extracted_text(text: str, substitutions: list[Substitution]) -> str | None:
+    """`text` as it was extracted from its source sentence, before the recorded changes.
+
+    Positioned changes are undone last to first; None when one does not fit the text (the
+    wording was changed without a record). Changes without a position (stored answers from
+    before 1.2) can only be a capitalisation of the first letter: the composer trims
+    "Furthermore, the ..." to "the ..."; the display starts it "The ...".
+    """
+    if substitutions and all(s.at is not None for s in substitutions):
+        for sub in reversed(substitutions):
+            at = sub.at or 0
+            if text[at:at + len(sub.replacement)] != sub.replacement:
+                return None
+            text = text[:at] + sub.original + text[at + len(sub.replacement):]
+        return text
     if text and any(is_capitalisation(s) for s in substitutions):
         return text[0].lower() + text[1:]
     return text
@@ -242,6 +262,9 @@ class EvidenceSummary(BaseModel):
 
 class DirectAnswer(BaseModel):
     text: str
+    # The verdict in plain words for the reader ("Probably yes."), written by CiteMed from
+    # `verdict` alone: it adds no claim and is not part of the traceable `text`.
+    lead: str = ""
     verdict: Verdict | None = None
     # Pooled stance probabilities (yes / no / maybe) behind the verdict; empty otherwise.
     verdict_scores: dict[str, float] = Field(default_factory=dict)

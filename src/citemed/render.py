@@ -84,7 +84,8 @@ def _render(answer: Answer, style: _Style) -> str:
     for notice in answer.notices:
         lines += [f"> {style.strong(esc(notice))}", ""]
     direct = answer.direct_answer
-    verdict = f"{style.strong(VERDICT_WORDS[direct.verdict] + '.')} " if direct.verdict else ""
+    verdict = (f"{style.strong(direct.lead or VERDICT_WORDS[direct.verdict] + '.')} "
+               if direct.verdict else "")
     lines += [f"{verdict}{esc(display(direct.text))}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:
         s = answer.evidence_summary

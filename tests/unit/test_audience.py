@@ -26,12 +26,22 @@ from tests.web_documents import web_documents
 
 
 def test_rewriter_records_every_substitution_and_keeps_case():
-    text, subs = Rewriter(CURATED).rewrite(
-        "Arthralgia and myalgias were common (95% CI 1.2-3.4) in postmenopausal women.")
+    source = "Arthralgia and myalgias were common (95% CI 1.2-3.4) in postmenopausal women."
+    text, subs = Rewriter(CURATED).rewrite(source)
     assert text == "Joint pain and muscle pain were common in after menopause women."
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(95% CI 1.2-3.4)", ""), ("Arthralgia", "Joint pain"), ("myalgias", "muscle pain"),
+        (" (95% CI 1.2-3.4)", ""), ("Arthralgia", "Joint pain"), ("myalgias", "muscle pain"),
         ("postmenopausal", "after menopause")]
+    # The record is complete: undoing it gives back the source sentence byte for byte.
+    assert extracted_text(text, subs) == source
+
+
+def test_every_occurrence_is_recorded_and_an_unrecorded_change_is_caught():
+    source = "Myalgia is common; myalgia (muscle pain) and renal myalgia persist."
+    text, subs = Rewriter(CURATED).rewrite(source)
+    assert text == "Muscle pain is common. Myalgia (muscle pain) and kidney muscle pain persist."
+    assert extracted_text(text, subs) == source
+    assert extracted_text(text.replace("kidney", "liver"), subs) is None
 
 
 def test_rewriter_leaves_a_term_that_is_already_glossed():
@@ -125,13 +135,13 @@ def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbrev
                                   "data are limited.")
     assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
+        (" (DBE)", ""), ("; it", ". It"), (", however", ". However")]
     kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, but DBE finds lesions.")
     assert kept == "Enteroscopy (DBE) is safe, but DBE finds lesions."
     # Joints inside brackets are not sentence boundaries; group counts are statistics.
     counts, subs = rewriter.rewrite("Of 117 people (sham = 43; none = 34), most improved.")
     assert counts == "Of 117 people, most improved."
-    assert [(s.original, s.replacement) for s in subs] == [("(sham = 43; none = 34)", "")]
+    assert [(s.original, s.replacement) for s in subs] == [(" (sham = 43; none = 34)", "")]
     nested, _ = rewriter.rewrite("Scores rose (in both arms; see text) over time.")
     assert nested == "Scores rose (in both arms; see text) over time."
 
@@ -210,7 +220,7 @@ def test_rewriter_trims_detail_framing_and_emphasis_and_splits_whole_clauses():
     assert text == ("The short stay ward cut stays to 17.5 hours. But the readmission rate "
                     "was unchanged.")
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(Westmead Hospital)", ""), ("In conclusion, the", "The"),
+        (" (Westmead Hospital)", ""), ("In conclusion, the", "The"),
         (", particularly in infants", ""), (", but the", ". But the")]
     # "although" opens the same contrast as a sentence starting "But".
     contrast, _ = rewriter.rewrite("The marker is useful, although its error rate was 25%.")
@@ -233,7 +243,7 @@ def test_trimmed_lower_case_starts_are_capitalised_and_recorded_for_both_audienc
         bullets = {b.sentence_ids[0]: b for b in adapted.all_bullets()}
         changed, kept = bullets["doc:1#0.0"], bullets["doc:2#0.0"]
         assert changed.text == "The drug lowered weight."
-        assert Substitution(original="the", replacement="The") in changed.substitutions
+        assert Substitution(original="the", replacement="The", at=0) in changed.substitutions
         assert extracted_text(changed.text, changed.substitutions) == "the drug lowered weight."
         assert kept.text == "mRNA levels rose." and not kept.substitutions
 

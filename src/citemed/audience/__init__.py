@@ -33,6 +33,14 @@ PATIENT_SECTION_TITLES = {
     "pitfalls": "Cautions",
     "other": "More findings",
 }
+# The verdict in plain words, leading the patient's short answer. Written by us from the verdict
+# alone: it states no finding, only how clearly the cited studies answer the question.
+PLAIN_VERDICTS = {
+    "yes": "Probably yes.",
+    "no": "Probably not.",
+    "uncertain": "The studies here do not give a clear answer.",
+    "insufficient": "The sources here do not answer this question.",
+}
 PATIENT_MAX_BULLETS = 3
 PATIENT_MAX_SECTIONS = 5
 READING_GRADE_TARGET = 8.0
@@ -99,91 +107,98 @@ class Rewriter:
         ) if terms else None
 
     def rewrite(self, text: str) -> tuple[str, list[Substitution]]:
+        """`text` in plain words, and every change as a positioned `Substitution`, so that
+        `citemed.model.extracted_text` restores `text` exactly (each occurrence is recorded)."""
         substitutions: list[Substitution] = []
 
-        def record(original: str, replacement: str) -> None:
-            sub = Substitution(original=original, replacement=replacement)
-            if sub not in substitutions:
-                substitutions.append(sub)
+        def strip_stats(match: re.Match[str]) -> Edit:
+            return match.start(), match.end(), ""
 
-        def strip_stats(match: re.Match[str]) -> str:
-            record(match.group(0).strip(), "")
-            return ""
+        text = _edit(text, _STATS_ASIDE, strip_stats, substitutions)
 
-        text = _STATS_ASIDE.sub(strip_stats, text)
+        def strip_abbreviation(match: re.Match[str]) -> Edit | None:
+            if re.search(rf"\b{re.escape(match.group(1))}\b", match.string[match.end():]):
+                return None
+            return match.start(), match.end(), ""
 
-        def strip_abbreviation(match: re.Match[str]) -> str:
-            rest = text[match.end():]
-            if re.search(rf"\b{re.escape(match.group(1))}\b", rest):
-                return match.group(0)
-            record(match.group(0).strip(), "")
-            return ""
+        text = _edit(text, _ABBREVIATION, strip_abbreviation, substitutions)
 
-        text = _ABBREVIATION.sub(strip_abbreviation, text)
-
-        def strip_detail(match: re.Match[str]) -> str:
+        def strip_detail(match: re.Match[str]) -> Edit | None:
             if _ABBREVIATION.fullmatch(" " + match.group(0).strip()):
-                return match.group(0)  # an abbreviation the sentence uses again
-            record(match.group(0).strip(), "")
-            return ""
+                return None  # an abbreviation the sentence uses again
+            return match.start(), match.end(), ""
 
-        text = _DETAIL_ASIDE.sub(strip_detail, text)
+        text = _edit(text, _DETAIL_ASIDE, strip_detail, substitutions)
 
-        def strip_framing(match: re.Match[str]) -> str:
+        def strip_framing(match: re.Match[str]) -> Edit:
             word = match.group(1)
-            replacement = word[0].upper() + word[1:]
-            record(match.group(0), replacement)
-            return replacement
+            return match.start(), match.end(), word[0].upper() + word[1:]
 
-        text = _FRAMING.sub(strip_framing, text)
+        text = _edit(text, _FRAMING, strip_framing, substitutions)
 
-        def strip_emphasis(match: re.Match[str]) -> str:
+        def strip_emphasis(match: re.Match[str]) -> Edit | None:
             if not _top_level(match.string, match.start()):
-                return match.group(0)
-            record(match.group(0), "")
-            return ""
+                return None
+            return match.start(), match.end(), ""
 
-        text = _EMPHASIS.sub(strip_emphasis, text)
+        text = _edit(text, _EMPHASIS, strip_emphasis, substitutions)
 
-        def split_clause(match: re.Match[str]) -> str:
+        def split_clause(match: re.Match[str]) -> Edit | None:
             if not _top_level(match.string, match.start()):
-                return match.group(0)
+                return None
             if match.group(3):
                 # Only a whole clause becomes a sentence: not the last item of a list, and
                 # with a verb before the sentence ends.
                 start = max(match.string.rfind(". ", 0, match.start()), 0)
                 rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
                 if "," in match.string[start:match.start()] or not _CLAUSE_VERB.search(rest):
-                    return match.group(0)
+                    return None
                 joint = match.group(3).lower()
                 word = _JOINT_WORD.get(joint, joint)
-                replacement = f". {word.capitalize()} {match.group(4)}"
-            else:
-                word = match.group(1) or match.group(2)
-                replacement = ". " + word[0].upper() + word[1:]
-            record(match.group(0), replacement)
-            return replacement
+                return match.start(), match.end(), f". {word.capitalize()} {match.group(4)}"
+            word = match.group(1) or match.group(2)
+            return match.start(), match.end(), ". " + word[0].upper() + word[1:]
 
-        text = _CLAUSE_JOINT.sub(split_clause, text)
+        text = _edit(text, _CLAUSE_JOINT, split_clause, substitutions)
         if self._pattern is not None:
-            def lay(match: re.Match[str]) -> str:
+            def lay(match: re.Match[str]) -> Edit | None:
                 article, term = match.group(1), match.group(2)
                 replacement = self.vocabulary[term.lower()]
                 if replacement == term.lower():
-                    return match.group(0)  # a name kept whole (KEEP_WHOLE)
+                    return None  # a name kept whole (KEEP_WHOLE)
                 if term[0].isupper() and term[1:2].islower():
                     replacement = replacement[0].upper() + replacement[1:]
-                lead = match.group(0)[:match.start(2) - match.start()]  # "an " or ""
                 fitting = "an" if replacement[0].lower() in "aeiou" else "a"
                 if article and article.lower() != fitting:
                     fitting = fitting.capitalize() if article[0].isupper() else fitting
-                    record(match.group(0), f"{fitting} {replacement}")
-                    return f"{fitting} {replacement}"
-                record(match.group(0)[len(lead):], replacement)
-                return lead + replacement
+                    return match.start(), match.end(), f"{fitting} {replacement}"
+                return match.start(2), match.end(), replacement
 
-            text = self._pattern.sub(lay, text)
+            text = _edit(text, self._pattern, lay, substitutions)
         return text, substitutions
+
+
+# (start, end, replacement) of one change inside the text a pattern was matched on.
+Edit = tuple[int, int, str]
+
+
+def _edit(text: str, pattern: re.Pattern[str], change, substitutions: list[Substitution]) -> str:
+    """Apply `change` to each match of `pattern` in `text` (None leaves a match alone) and
+    record each change with its position in the text as it stands after the earlier ones."""
+    parts: list[str] = []
+    done = 0  # end of the last change in `text`
+    shift = 0  # how much the changes so far moved later positions
+    for match in pattern.finditer(text):
+        edit = change(match)
+        if edit is None:
+            continue
+        start, end, replacement = edit
+        parts += [text[done:start], replacement]
+        substitutions.append(Substitution(original=text[start:end], replacement=replacement,
+                                          at=start + shift))
+        shift += len(replacement) - (end - start)
+        done = end
+    return "".join(parts) + text[done:] if parts else text
 
 
 # Which evidence a reader sees first within a section: clinicians get guidelines and primary
@@ -222,8 +237,9 @@ def adapt(answer: Answer, audience: Audience, *,
             if notice not in adapted.notices:
                 adapted.notices.insert(0, notice)
     # The grade measures an answer; an abstention's fixed message has none worth reporting.
+    direct = adapted.direct_answer
     adapted.reading_grade = (None if adapted.abstained
-                             else flesch_kincaid_grade(adapted.direct_answer.text))
+                             else flesch_kincaid_grade(f"{direct.lead} {direct.text}".strip()))
     return adapted
 
 
@@ -264,6 +280,7 @@ def _plainest_lead(answer: Answer) -> None:
 def _for_patient(answer: Answer, rewriter: Rewriter) -> None:
     _plainest_lead(answer)
     direct = answer.direct_answer
+    direct.lead = PLAIN_VERDICTS.get(direct.verdict or "", "")
     direct.text, direct.substitutions = rewriter.rewrite(direct.text)
     sections = [s for s in answer.sections if s.bullets][:PATIENT_MAX_SECTIONS]
     for section in sections:
@@ -290,7 +307,7 @@ def _capitalise_start(statement: Bullet | DirectAnswer) -> None:
         return
     replacement = first[0].upper() + first[1:]
     statement.text = replacement + statement.text[len(first):]
-    statement.substitutions.append(Substitution(original=first, replacement=replacement))
+    statement.substitutions.append(Substitution(original=first, replacement=replacement, at=0))
 
 
 def _renumber_references(answer: Answer) -> None:

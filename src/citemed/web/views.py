@@ -6,7 +6,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from citemed.audience.redflags import URGENT_NOTICES
-from citemed.model import Answer, Quote, Reference
+from citemed.model import Answer, Quote, Reference, Substitution
 
 VERDICT_LABELS = {
     "yes": "Yes",
@@ -58,6 +58,17 @@ def is_urgent(notice: str) -> bool:
     return notice in URGENT_NOTICES
 
 
+def wording_changes(substitutions: list[Substitution]) -> list[tuple[str, str]]:
+    """The distinct changes as a reader sees them: each occurrence is recorded (with its
+    position, for the traceability check), the page lists "myalgia -> muscle pain" once."""
+    seen: list[tuple[str, str]] = []
+    for sub in substitutions:
+        pair = (sub.original.strip(), sub.replacement.strip())
+        if pair not in seen:
+            seen.append(pair)
+    return seen
+
+
 def long_date(iso: str) -> str:
     """'2026-11-26T15:00:00+00:00' -> 'November 26, 2026' (empty input stays empty)."""
     if not iso:
@@ -70,6 +81,6 @@ TEMPLATE_GLOBALS = {
     "safe_url": safe_url, "pubmed_url": pubmed_url, "doi_url": doi_url,
     "document_url": document_url, "ask_url": ask_url, "cited_quotes": cited_quotes,
     "references_by_number": references_by_number, "long_date": long_date,
-    "is_urgent": is_urgent,
+    "is_urgent": is_urgent, "wording_changes": wording_changes,
     "VERDICT_LABELS": VERDICT_LABELS, "AUDIENCE_LABELS": AUDIENCE_LABELS,
 }
