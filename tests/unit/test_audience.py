@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from citemed.audience import PATIENT_DISCLAIMER, Rewriter, adapt
+from citemed.audience import PATIENT_DISCLAIMER, PLAIN_VERDICTS, Rewriter, adapt
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import CRISIS_NOTICE, URGENT_NOTICE, red_flags, urgent_notices
 from citemed.audience.vocabulary import (
@@ -11,6 +11,7 @@ from citemed.audience.vocabulary import (
     mine_pairs,
 )
 from citemed.engine import Engine
+from citemed.eval.answers import traceability
 from citemed.model import (
     Answer,
     AnswerSection,
@@ -91,12 +92,17 @@ def test_library_vocabulary_is_cached_per_library_version(library):
     assert library.version in cache.read_text()
 
 
-def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
+MYALGIA_QUESTION = "Does metformin cause myalgia in men with type 2 diabetes?"
+
+
+def _web_engine(library) -> Engine:
     library.ingest_documents(web_documents(), source_name="fixture")
     library.refresh_indexes()
-    engine = Engine(library.settings, library=library)
-    question = "Does metformin cause myalgia in men with type 2 diabetes?"
-    clinician = engine.ask(question, audience="clinician")
+    return Engine(library.settings, library=library)
+
+
+def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
+    clinician = _web_engine(library).ask(MYALGIA_QUESTION, audience="clinician")
     patient = adapt(clinician, "patient", vocabulary=CURATED)
     assert "myalgia" in clinician.direct_answer.text
     assert "muscle pain" in patient.direct_answer.text
@@ -257,3 +263,45 @@ def test_lay_words_fix_the_article_and_passive_forms():
     kept, subs = Rewriter(CURATED).rewrite("A myalgia score rose.")
     assert kept == "A muscle pain score rose."
     assert [(s.original, s.replacement) for s in subs] == [("myalgia", "muscle pain")]
+
+
+def test_patient_short_answer_reads_easier_and_every_statement_stays_traceable(library):
+    engine = _web_engine(library)
+    clinician = engine.ask(MYALGIA_QUESTION, audience="clinician")
+    patient = engine.ask(MYALGIA_QUESTION, audience="patient")
+    # Easier as a whole (plain verdict lead + evidence) and in the evidence statement alone.
+    assert patient.reading_grade < clinician.reading_grade
+    assert (flesch_kincaid_grade(patient.direct_answer.text)
+            < flesch_kincaid_grade(clinician.direct_answer.text))
+    assert patient.direct_answer.lead == PLAIN_VERDICTS[patient.direct_answer.verdict]
+    assert clinician.direct_answer.lead == ""
+    assert patient.direct_answer.substitutions
+    # Undoing each statement's recorded changes gives a contiguous span of a cited quote ...
+    ok, total = traceability(patient)
+    assert total == 1 + len(patient.all_bullets()) and ok == total
+    for ref in patient.references:  # ... and the quotes are the stored sentences.
+        texts = {sid: s.text for sid, _sec, s in library.document(ref.document_id).iter_sentences()}
+        assert all(texts[q.sentence_id] == q.text for q in ref.quotes)
+    # A wording change without a record is caught.
+    patient.direct_answer.text = patient.direct_answer.text.replace("muscle", "joint")
+    assert traceability(patient)[0] == total - 1
+
+
+def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
+    rewriter = Rewriter({})
+    cases = {
+        "Although the sample was small, the drug lowered pain.":
+            "The sample was small. But the drug lowered pain.",
+        "Pain fell at 6 weeks, suggesting that the drug works.":
+            "Pain fell at 6 weeks. This suggests that the drug works.",
+        "Pain fell, and thus the drug was continued.": "Pain fell. So the drug was continued.",
+        "In this retrospective cohort study, pain fell.": "Pain fell.",
+        # Not whole clauses, or a list: left alone.
+        "While waiting, patients read.": "While waiting, patients read.",
+        "Although small, older, and frail, the patients improved.":
+            "Although small, older, and frail, the patients improved.",
+    }
+    for source, expected in cases.items():
+        text, subs = rewriter.rewrite(source)
+        assert text == expected
+        assert extracted_text(text, subs) == source

@@ -12,6 +12,7 @@ import re
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
 from citemed.audience.vocabulary import build_vocabulary
+from citemed.compose.facets import sentence_role
 from citemed.model import Answer, Audience, Bullet, DirectAnswer, Kind, Substitution
 from citemed.text import tokenize
 
@@ -63,9 +64,25 @@ _STATS_ASIDE = re.compile(
 _SUBJECT = (r"the|this|these|those|its|their|it|they|there|we|no|our|his|her|most|some|many|all|"
             r"each|both|patients|women|men|children|people")
 _CLAUSE_JOINT = re.compile(
-    rf";\s*(\w+)|,\s+(however\b)|,\s+(but|and|although|whereas)\s+({_SUBJECT})\b", re.I)
-# "although"/"whereas" open a contrast the way a new sentence starting "But" does.
-_JOINT_WORD = {"although": "but", "whereas": "but"}
+    rf";\s*(\w+)|,\s+(however\b)|"
+    rf"(?:,\s+(but|and thus|and therefore|and|although|whereas|thus|therefore),?|"
+    rf"\s+(but|whereas))\s+({_SUBJECT})\b", re.I)
+# "although"/"whereas" open a contrast the way a new sentence starting "But" does; "thus" and
+# "therefore" a consequence, as "So" does.
+_JOINT_WORD = {"although": "but", "whereas": "but", "thus": "so", "therefore": "so",
+               "and thus": "so", "and therefore": "so"}
+# "A, suggesting that B" says "A. This suggests that B": the participle (or ", which suggests")
+# refers to the whole of A, so "This" names nothing new.
+_INFERENCE = {"suggesting": "suggests", "indicating": "indicates", "implying": "implies",
+              "showing": "shows", "demonstrating": "shows", "confirming": "confirms",
+              "supporting": "supports", "raising": "raises", "highlighting": "highlights"}
+_INFERENCE_JOINT = re.compile(
+    r",\s+(?:which\s+(suggests|indicates|implies|supports|confirms|raises|highlights)|"
+    rf"({'|'.join(_INFERENCE)}))\b")
+# "Although A, B." reads as "A. But B." when A and B are whole clauses (both have a verb, B
+# starts with a subject word and A holds no comma, which could make the cut a list's).
+_LEADING_CONTRAST = re.compile(
+    rf"^(?:Although|Though|While|Whereas)\s+(\w)([^,;.]*),\s+({_SUBJECT})\b", re.I)
 _CLAUSE_VERB = re.compile(
     r"\b(?:is|are|was|were|be|been|has|have|had|may|might|can|could|should|would|will|must|"
     r"does|do|did|remains?|appears?|seems?|\w{3,}ed)\b", re.I)
@@ -75,9 +92,14 @@ _ABBREVIATION = re.compile(r"\s\(([A-Z][A-Za-z0-9-]{1,9})\)")
 # ("(Westmead Hospital)", "[LDL-C]", "(2004-2008)"): detail a lay reader can skip. Lower-case
 # asides stay: they are the glosses ("(joint pain)") and qualifiers a consumer page adds.
 _DETAIL_ASIDE = re.compile(r"\s*[(\[]([^()\[\]]*[A-Z0-9][^()\[\]]*)[)\]]")
-# Framing that says where a conclusion sits in the paper, not what it says.
-_FRAMING = re.compile(r"^(?:In conclusion|In summary|To conclude|To summarize|To summarise|"
-                      r"Taken together|In short),\s+(\w+)")
+# Framing that says where a conclusion sits in the paper or links it to the sentence before, not
+# what it says. "In this retrospective study," goes too: the reference says which study it is.
+# Concessive openings ("Despite more complications, ...") stay: they carry risk information.
+_FRAMING = re.compile(
+    r"^(?:In conclusion|In summary|To conclude|To summarize|To summarise|Taken together|"
+    r"In short|Overall|In fact|Moreover|In addition|Additionally|Furthermore|Finally|Thus|"
+    r"Therefore|Hence|Consequently|Indeed|In our experience|In (?:this|our|the present|the "
+    r"current)(?: [\w-]+){0,3} (?:study|trial|series|analysis|review|survey|experiment)),\s+(\w+)")
 # A trailing emphasis clause: ", particularly in older women" narrows nothing the main clause
 # states, so patients read the claim without it. Only when it runs to the sentence's end: one
 # followed by a comma may be the first item of a list that the sentence still needs.
@@ -146,20 +168,37 @@ class Rewriter:
         def split_clause(match: re.Match[str]) -> Edit | None:
             if not _top_level(match.string, match.start()):
                 return None
-            if match.group(3):
+            if match.group(5):
                 # Only a whole clause becomes a sentence: not the last item of a list, and
                 # with a verb before the sentence ends.
                 start = max(match.string.rfind(". ", 0, match.start()), 0)
                 rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
                 if "," in match.string[start:match.start()] or not _CLAUSE_VERB.search(rest):
                     return None
-                joint = match.group(3).lower()
+                joint = re.sub(r"\s+", " ", (match.group(3) or match.group(4)).lower())
                 word = _JOINT_WORD.get(joint, joint)
-                return match.start(), match.end(), f". {word.capitalize()} {match.group(4)}"
+                return match.start(), match.end(), f". {word.capitalize()} {match.group(5)}"
             word = match.group(1) or match.group(2)
             return match.start(), match.end(), ". " + word[0].upper() + word[1:]
 
         text = _edit(text, _CLAUSE_JOINT, split_clause, substitutions)
+
+        def split_contrast(match: re.Match[str]) -> list[Edit] | None:
+            rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
+            if not (_CLAUSE_VERB.search(match.group(2)) and _CLAUSE_VERB.search(rest)):
+                return None
+            return [(0, match.start(1) + 1, match.group(1).upper()),
+                    (match.start(3) - 2, match.end(3), f". But {match.group(3)}")]
+
+        text = _edit(text, _LEADING_CONTRAST, split_contrast, substitutions)
+
+        def split_inference(match: re.Match[str]) -> Edit | None:
+            if not _top_level(match.string, match.start()):
+                return None
+            verb = match.group(1) or _INFERENCE[match.group(2)]
+            return match.start(), match.end(), f". This {verb}"
+
+        text = _edit(text, _INFERENCE_JOINT, split_inference, substitutions)
         if self._pattern is not None:
             def lay(match: re.Match[str]) -> Edit | None:
                 article, term = match.group(1), match.group(2)
@@ -183,21 +222,19 @@ Edit = tuple[int, int, str]
 
 
 def _edit(text: str, pattern: re.Pattern[str], change, substitutions: list[Substitution]) -> str:
-    """Apply `change` to each match of `pattern` in `text` (None leaves a match alone) and
-    record each change with its position in the text as it stands after the earlier ones."""
+    """Apply `change` to each match of `pattern` in `text` (it returns one or more edits in
+    text order, or None to leave the match alone) and record each change with its position in the text as it stands after the earlier ones."""
     parts: list[str] = []
     done = 0  # end of the last change in `text`
     shift = 0  # how much the changes so far moved later positions
     for match in pattern.finditer(text):
-        edit = change(match)
-        if edit is None:
-            continue
-        start, end, replacement = edit
-        parts += [text[done:start], replacement]
-        substitutions.append(Substitution(original=text[start:end], replacement=replacement,
-                                          at=start + shift))
-        shift += len(replacement) - (end - start)
-        done = end
+        edits = change(match)
+        for start, end, replacement in [edits] if isinstance(edits, tuple) else edits or []:
+            parts += [text[done:start], replacement]
+            substitutions.append(Substitution(original=text[start:end], replacement=replacement,
+                                              at=start + shift))
+            shift += len(replacement) - (end - start)
+            done = end
     return "".join(parts) + text[done:] if parts else text
 
 
@@ -244,16 +281,24 @@ def adapt(answer: Answer, audience: Audience, *,
 
 
 def _plainest_lead(answer: Answer) -> None:
-    """Lead the patient view with a consumer-page statement when one covers the question as well.
+    """Lead the patient view with a plainer statement when one covers the question as well.
 
-    Candidates are top-level bullets citing a consumer health page (written for lay readers;
-    the composer already judged them relevant). One replaces the direct answer only if it shares
-    at least as many question terms and reads at least READING_SWAP_GAIN grades easier; the two
-    swap places, so nothing is lost and every citation stays with its sentence. Research
-    sentences are not candidates: on PubMedQA train_dev, promoting the plainest of them traded
-    conclusions for single results ("4 of 90 pterygia harboured HPV").
+    Candidates are bullets citing a consumer health page (written for lay readers) and key
+    findings that are conclusions of their paper (the composer judged them relevant to the
+    question). One replaces the direct answer only if it shares at least as many question terms
+    and reads at least READING_SWAP_GAIN grades easier; the two swap places, so nothing is lost
+    and every citation stays with its sentence. Single results are not candidates: on PubMedQA
+    train_dev, promoting the plainest sentence of any kind traded conclusions for single results
+    ("4 of 90 pterygia harboured HPV").
     """
     consumer = {ref.number for ref in answer.references if ref.kind == Kind.CONSUMER}
+    quotes = {q.sentence_id: q for ref in answer.references for q in ref.quotes}
+
+    def concluding(bullet: Bullet) -> bool:
+        found = [quotes.get(sid) for sid in bullet.sentence_ids]
+        return bool(found) and all(q is not None and sentence_role(q.section, q.text)
+                                   == "conclusion" for q in found)
+
     direct = answer.direct_answer
     terms = set(tokenize(answer.resolved_question or answer.question))
     lead_overlap = len(terms & set(tokenize(direct.text)))
@@ -264,7 +309,8 @@ def _plainest_lead(answer: Answer) -> None:
     best_grade = lead_grade - READING_SWAP_GAIN
     for section in answer.sections:
         for bullet in section.bullets:
-            if not consumer.intersection(bullet.citations):
+            if not (consumer.intersection(bullet.citations)
+                    or (section.facet == "answer" and concluding(bullet))):
                 continue
             grade = flesch_kincaid_grade(bullet.text)
             if (grade is not None and grade <= best_grade
@@ -285,10 +331,20 @@ def _for_patient(answer: Answer, rewriter: Rewriter) -> None:
     sections = [s for s in answer.sections if s.bullets][:PATIENT_MAX_SECTIONS]
     for section in sections:
         section.title = PATIENT_SECTION_TITLES.get(section.facet, section.title)
-        section.bullets = section.bullets[:PATIENT_MAX_BULLETS]
+        section.bullets = _plainest(section.bullets, PATIENT_MAX_BULLETS)
         for bullet in section.bullets:
             _rewrite_bullet(bullet, rewriter)
     answer.sections = sections
+
+
+def _plainest(bullets: list[Bullet], keep: int) -> list[Bullet]:
+    """The `keep` easiest-to-read bullets, in their original order: when a section holds more
+    findings than the patient view shows, the shorter, plainer ones stay."""
+    if len(bullets) <= keep:
+        return bullets
+    grades = [flesch_kincaid_grade(b.text) or 0.0 for b in bullets]
+    chosen = sorted(sorted(range(len(bullets)), key=grades.__getitem__)[:keep])
+    return [bullets[i] for i in chosen]
 
 
 def _rewrite_bullet(bullet: Bullet, rewriter: Rewriter) -> None:
