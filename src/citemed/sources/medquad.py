@@ -10,6 +10,7 @@ upstream ids and UMLS annotations are kept in `extra`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from citemed.model import Document, Kind
 from citemed.sources.base import clean_layout, make_section, text_field
@@ -76,14 +77,22 @@ _OPENERS = ("The|A|An|This|These|That|Those|Most|Many|Some|Several|If|In|With|Wh
             "To|One|Both|All|No|Currently|Approximately|Usually|Often|Sometimes")
 _SMALL = r"(?:of|and|or|the|for|to|in|with|a|an|on|by|at|from|is|are|can|be|your|you|&)"
 _CAPITAL = r"(?:[A-Z][A-Za-z'\-]*|[A-Z0-9]{2,})"
-_INLINE_HEADING = re.compile(
-    rf"(?:^|(?<=[.!?:] ))({_CAPITAL}(?: (?:{_CAPITAL}|{_SMALL}))*? {_CAPITAL}) "
-    rf"(?=(?:{_OPENERS}) [a-z])", re.M)
 
 
-def separate_headings(text: str) -> str:
-    """Each flattened sub-heading on its own paragraph, so it never opens the next sentence."""
-    return _INLINE_HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text).strip()
+@lru_cache(maxsize=256)
+def _inline_heading(openers: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?:^|(?<=[.!?:] ))({_CAPITAL}(?: (?:{_CAPITAL}|{_SMALL}))*? {_CAPITAL}) "
+        rf"(?=(?:{openers}) [a-z])", re.M)
+
+
+def separate_headings(text: str, focus_terms: tuple[str, ...] = ()) -> str:
+    """Each flattened sub-heading on its own paragraph, so it never opens the next sentence.
+
+    The page's own topic ("Gout", "Acromegaly") is the likeliest opener after a heading.
+    """
+    openers = "|".join([_OPENERS, *(re.escape(t) for t in focus_terms if t[:1].isupper())])
+    return _inline_heading(openers).sub(lambda m: f"\n\n{m.group(1)}\n\n", text).strip()
 
 
 class MedQuADReader(JsonLinesReader):
@@ -92,10 +101,11 @@ class MedQuADReader(JsonLinesReader):
 
     def document(self, record: dict) -> Document:
         local_id = text_field(record, "id", required=True)
-        answer = separate_headings(clean_layout(text_field(record, "answer", required=True)))
+        focus = text_field(record, "focus")
+        answer = separate_headings(clean_layout(text_field(record, "answer", required=True)),
+                                   (focus,) if focus else ())
         if not answer:
             raise ValueError("field 'answer' is empty")
-        focus = text_field(record, "focus")
         question = text_field(record, "question")
         question_type = text_field(record, "question_type")
         site = text_field(record, "source")
