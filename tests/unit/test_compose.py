@@ -95,6 +95,22 @@ def test_facets():
     assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
     assert facet_of("Women who took tamoxifen first were less likely to develop arthralgia.") \
         == "risk"
+    # "frequently affects the toes" describes where it shows, not how common it is.
+    assert facet_of("Gout frequently affects the big toe with sudden pain.") == "presentation"
+
+
+def test_consumer_page_topic_sets_the_facet_but_never_hides_a_warning():
+    symptom_wording = "With treatment the symptoms of gout ease within days."
+    assert facet_of(symptom_wording) == "treatment"
+    assert facet_of("The pain comes from crystals in the joint.", "causes") == "mechanism"
+    assert facet_of(symptom_wording, "treatment") == "treatment"
+    assert facet_of("Most people feel better within a week.", "outlook") == "prognosis"
+    # Research under way is not a care option, whatever it is about.
+    assert facet_of("Studies are testing new gout medicines.", "research") == "other"
+    assert facet_of("Do not take aspirin during an attack.", "treatment") == "pitfalls"
+    # A page topic the table does not know leaves the wording to decide.
+    assert facet_of("Steroid injections treat the swollen joint.", "support groups") \
+        == "treatment"
 
 
 AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [

@@ -179,6 +179,8 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
     for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
+        page_topic = (str(hit.document.extra.get("question_type") or "")
+                      if hit.document.kind is Kind.CONSUMER else None)
         for sid, section, sentence in hit.document.iter_sentences():
             if is_fragment(sentence.text, hit.document.title):
                 continue
@@ -205,8 +207,10 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             # Squared, so a sentence naming only part of the question ranks well below one
             # naming all of it.
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
-            facet = facet_of(text)
+            facet = facet_of(text, page_topic)
             score *= _intent_boost(analysis, facet, text)
+            if page_topic == "research":
+                score *= RESEARCH_PAGE_WEIGHT
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
@@ -224,6 +228,8 @@ _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg
 _INTENT_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
                  "mechanism": "mechanism", "prognosis": "prognosis"}
 INTENT_BOOST = 1.5
+# A consumer page about research under way ranks below pages about established care.
+RESEARCH_PAGE_WEIGHT = 0.5
 
 
 def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
