@@ -298,6 +298,12 @@ def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
         "In this retrospective cohort study, pain fell.": "Pain fell.",
         # Not whole clauses, or a list: left alone.
         "While waiting, patients read.": "While waiting, patients read.",
+        "While limited by its design, the study is reassuring.":
+            "While limited by its design, the study is reassuring.",
+        "Addition of the tilt, however, causes ischemia.":
+            "Addition of the tilt, however, causes ischemia.",
+        "Not only the placebo but the drug also lowered pain.":
+            "Not only the placebo but the drug also lowered pain.",
         "Although small, older, and frail, the patients improved.":
             "Although small, older, and frail, the patients improved.",
     }
@@ -305,3 +311,7 @@ def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
         text, subs = rewriter.rewrite(source)
         assert text == expected
         assert extracted_text(text, subs) == source
+    # A change is listed as whole words: "Although the" -> "The", not "Although t" -> "T".
+    _text, subs = rewriter.rewrite("Although the sample was small,  the drug lowered pain.")
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("Although the", "The"), (",  the", ". But the")]

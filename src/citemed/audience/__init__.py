@@ -82,7 +82,8 @@ _INFERENCE_JOINT = re.compile(
 # "Although A, B." reads as "A. But B." when A and B are whole clauses (both have a verb, B
 # starts with a subject word and A holds no comma, which could make the cut a list's).
 _LEADING_CONTRAST = re.compile(
-    rf"^(?:Although|Though|While|Whereas)\s+(\w)([^,;.]*),\s+({_SUBJECT})\b", re.I)
+    rf"^(?:Although|Though|While|Whereas)\s+(?P<first>\w+)(?P<clause>[^,;.]*)(?P<joint>,\s+)"
+    rf"(?P<subject>{_SUBJECT})\b", re.I)
 _CLAUSE_VERB = re.compile(
     r"\b(?:is|are|was|were|be|been|has|have|had|may|might|can|could|should|would|will|must|"
     r"does|do|did|remains?|appears?|seems?|\w{3,}ed)\b", re.I)
@@ -169,15 +170,24 @@ class Rewriter:
             if not _top_level(match.string, match.start()):
                 return None
             if match.group(5):
-                # Only a whole clause becomes a sentence: not the last item of a list, and
-                # with a verb before the sentence ends.
+                # Only a whole clause becomes a sentence: not the last item of a list, with a
+                # verb before the sentence ends, and without a comma not the second half of
+                # "not (only) A but B".
                 start = max(match.string.rfind(". ", 0, match.start()), 0)
+                before = match.string[start:match.start()]
                 rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
-                if "," in match.string[start:match.start()] or not _CLAUSE_VERB.search(rest):
+                if ("," in before or not _CLAUSE_VERB.search(rest)
+                        or (match.group(4) and re.search(r"\bnot\b", before, re.I))):
                     return None
                 joint = re.sub(r"\s+", " ", (match.group(3) or match.group(4)).lower())
                 word = _JOINT_WORD.get(joint, joint)
                 return match.start(), match.end(), f". {word.capitalize()} {match.group(5)}"
+            if match.group(2) and match.string[match.end():match.end() + 1] == ",":
+                # "Addition of X, however, causes Y": a parenthetical "however" between the
+                # subject and its verb; a cut there leaves no verb in front.
+                start = max(match.string.rfind(". ", 0, match.start()), 0)
+                if not _CLAUSE_VERB.search(match.string[start:match.start()]):
+                    return None
             word = match.group(1) or match.group(2)
             return match.start(), match.end(), ". " + word[0].upper() + word[1:]
 
@@ -185,10 +195,13 @@ class Rewriter:
 
         def split_contrast(match: re.Match[str]) -> list[Edit] | None:
             rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
-            if not (_CLAUSE_VERB.search(match.group(2)) and _CLAUSE_VERB.search(rest)):
+            first, subject = match.group("first"), match.group("subject")
+            # The verb must follow the first word: "While limited by its design, ..." is a
+            # participle, not a clause.
+            if not (_CLAUSE_VERB.search(match.group("clause")) and _CLAUSE_VERB.search(rest)):
                 return None
-            return [(0, match.start(1) + 1, match.group(1).upper()),
-                    (match.start(3) - 2, match.end(3), f". But {match.group(3)}")]
+            return [(0, match.end("first"), first[0].upper() + first[1:]),
+                    (match.start("joint"), match.end("subject"), f". But {subject}")]
 
         text = _edit(text, _LEADING_CONTRAST, split_contrast, substitutions)
 

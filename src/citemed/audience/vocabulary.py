@@ -103,16 +103,16 @@ CURATED: dict[str, str] = {
     "appropriately": "properly", "xerostomia": "dry mouth", "thrombolysis": "clot-busting",
     "cystectomy": "bladder removal", "disparities": "gaps", "radiographic": "X-ray",
     # Session 2: more frequent long words of PubMedQA train_dev patient answers, again only where
-    # the plain word fits every position ("symptomatic relapse" has none, so it stays).
+    # the plain word fits every position ("symptomatic relapse" has none, so it stays; nor do
+    # "progression" of a tumour into a vein, "recurrence" and "assessment", tried and dropped).
     "hypoglycaemia": "low blood sugar", "hyperglycaemia": "high blood sugar",
     "revealed": "showed", "reveal": "show", "reveals": "shows", "medication": "medicine",
     "medications": "medicines", "moreover": "also", "consequently": "so",
     "identify": "find", "identified": "found", "identifying": "finding",
     "determine": "find out", "determining": "finding out", "therapy": "treatment",
-    "therapies": "treatments", "duration": "length", "recurrence": "return",
-    "necessary": "needed", "unnecessary": "not needed", "examination": "exam",
-    "examinations": "exams", "progression": "worsening", "subsequent": "later",
-    "management": "care", "assessment": "check", "assessments": "checks",
+    "therapies": "treatments", "duration": "length", "necessary": "needed",
+    "unnecessary": "not needed", "examination": "exam", "examinations": "exams",
+    "subsequent": "later", "management": "care",
     "smoking cessation": "quitting smoking", "cessation": "stopping", "neonates": "newborns",
     "neonatal": "newborn", "adolescents": "teenagers", "elderly": "older",
     "utilized": "used", "utilised": "used",
