@@ -15,6 +15,7 @@ from pathlib import Path
 
 from citemed import __version__
 from citemed.audience import adapt
+from citemed.audience.abbreviations import explain
 from citemed.audience.vocabulary import library_vocabulary
 from citemed.compose import compose
 from citemed.conversation import Turn, resolve_followup
@@ -129,6 +130,9 @@ class Engine:
         answer.question = question
         answer.resolved_question = resolved
         answer = adapt(answer, audience, vocabulary=self.lay_vocabulary())
+        if audience == "patient" and not answer.abstained:
+            answer.abbreviations = explain(
+                answer, self.library.documents([r.document_id for r in answer.references]))
         answer.generation.library_version = self.library.version
         answer.generation.engine_version = __version__
         answer.generation.settings = {

@@ -19,8 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 ANSWER_SCHEMA = "citemed.answer"
-# 1.1 added direct_answer.verdict_scores; 1.2 added direct_answer.lead and substitution.at
-# (both additive).
+# 1.1 added direct_answer.verdict_scores; 1.2 added direct_answer.lead, substitution.at and
+# abbreviations (all additive).
 ANSWER_SCHEMA_VERSION = "1.2"
 
 
@@ -273,6 +273,14 @@ class DirectAnswer(BaseModel):
     substitutions: list[Substitution] = Field(default_factory=list)
 
 
+class Abbreviation(BaseModel):
+    """A short form used on the page and its long form, verbatim from a cited document."""
+
+    short_form: str
+    long_form: str
+    document_id: str
+
+
 class Generation(BaseModel):
     library_version: str = ""
     engine_version: str = ""
@@ -298,6 +306,8 @@ class Answer(BaseModel):
     disclaimer: str = ""
     notices: list[str] = Field(default_factory=list)
     reading_grade: float | None = None
+    # Patient view: the short forms its statements use, as the cited documents define them.
+    abbreviations: list[Abbreviation] = Field(default_factory=list)
     generation: Generation = Field(default_factory=Generation)
 
     model_config = {"populate_by_name": True}

@@ -91,6 +91,10 @@ def _render(answer: Answer, style: _Style) -> str:
         s = answer.evidence_summary
         lines += [f"Evidence: {s.supporting} supporting, {s.opposing} opposing, "
                   f"{s.neutral} neutral.", ""]
+    if answer.abbreviations:
+        lines += [style.heading("Short forms on this page", 2), ""]
+        lines += [f"- {esc(a.short_form)}: {esc(a.long_form)}" for a in answer.abbreviations]
+        lines.append("")
     for section in answer.sections:
         lines += [style.heading(section.title, 2), ""]
         for bullet in section.bullets:

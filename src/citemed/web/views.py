@@ -53,6 +53,11 @@ def references_by_number(answer: Answer) -> dict[int, Reference]:
     return {ref.number: ref for ref in answer.references}
 
 
+def reference_numbers(answer: Answer) -> dict[str, int]:
+    """document id -> its reference number on the page."""
+    return {ref.document_id: ref.number for ref in answer.references}
+
+
 def is_urgent(notice: str) -> bool:
     """Red-flag notices get the emergency styling; other notices (evidence caveats) do not."""
     return notice in URGENT_NOTICES
@@ -80,7 +85,8 @@ def long_date(iso: str) -> str:
 TEMPLATE_GLOBALS = {
     "safe_url": safe_url, "pubmed_url": pubmed_url, "doi_url": doi_url,
     "document_url": document_url, "ask_url": ask_url, "cited_quotes": cited_quotes,
-    "references_by_number": references_by_number, "long_date": long_date,
+    "references_by_number": references_by_number, "reference_numbers": reference_numbers,
+    "long_date": long_date,
     "is_urgent": is_urgent, "wording_changes": wording_changes,
     "VERDICT_LABELS": VERDICT_LABELS, "AUDIENCE_LABELS": AUDIENCE_LABELS,
 }
