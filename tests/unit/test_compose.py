@@ -50,6 +50,40 @@ def test_section_plan_follows_the_question():
     assert mechanism[:2] == ("answer", "mechanism") and mechanism[-1] == "pitfalls"
 
 
+@pytest.mark.parametrize(("question", "facet"), [
+    ("What are the side effects of metformin?", "pitfalls"),
+    ("How is celiac disease diagnosed?", "diagnosis"),
+    ("How is gout treated?", "treatment"),
+    ("What are the symptoms of gout?", "presentation"),
+    ("How common is psoriasis?", "prevalence"),
+    ("Who is at risk for glaucoma?", "risk"),
+    ("What causes gout?", "mechanism"),
+    ("What is the outlook for people with ALS?", "prognosis"),
+    # A yes/no question keeps the facet of its clinical intent, not of a word in it.
+    ("Does metformin treat the symptoms of PCOS?", "treatment"),
+])
+def test_open_questions_name_the_facet_that_answers_them(question, facet):
+    analysis = analyze_question(question)
+    assert analysis.intent_facet == facet
+    plan = section_plan(analysis)
+    assert plan[:2] == ("answer", facet)
+    if facet != "pitfalls":
+        assert plan[-1] == "pitfalls"
+
+
+def test_an_open_question_is_answered_first_by_the_facet_it_asks_for():
+    study = _doc("31", "Celiac disease in adults: a cohort study", [
+        ("CONCLUSIONS", "Dietary therapy improved symptoms in 85% of adults diagnosed with "
+                        "celiac disease."),
+    ])
+    page = _doc("32", "Celiac disease: diagnosis", [
+        ("How is celiac disease diagnosed?", "Celiac disease is diagnosed with blood tests "
+                                             "and an intestinal biopsy."),
+    ], kind=Kind.CONSUMER)
+    answer = compose("How is celiac disease diagnosed?", _hits(study, page))
+    assert answer.direct_answer.text.startswith("Celiac disease is diagnosed with blood tests")
+
+
 def test_concepts_drop_question_words_and_split_compounds():
     analysis = analyze_question("Is aromatase inhibitor-induced arthralgia linked to estrogen?")
     assert analysis.concepts == ("aromatas", "inhibitor", "arthralgia", "estrogen")

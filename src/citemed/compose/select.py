@@ -223,10 +223,6 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
 
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg|mg/day)\b", re.I)
-# The facet that answers each kind of question ("what dose" is answered by a treatment sentence
-# that states a dose).
-_INTENT_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
-                 "mechanism": "mechanism", "prognosis": "prognosis"}
 INTENT_BOOST = 1.5
 # A consumer page about research under way ranks below pages about established care.
 RESEARCH_PAGE_WEIGHT = 0.5
@@ -234,10 +230,9 @@ RESEARCH_PAGE_WEIGHT = 0.5
 
 def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
     """Sentences of the facet the question asks about rank first; for dosing, stated doses."""
-    intent = analysis.qtype if analysis.qtype in _INTENT_FACET else analysis.topic
-    if intent == "dosing":
+    if "dosing" in (analysis.qtype, analysis.topic):
         return INTENT_BOOST ** 2 if _DOSE.search(text) else 1.0
-    return INTENT_BOOST if _INTENT_FACET.get(intent) == facet else 1.0
+    return INTENT_BOOST if facet == analysis.intent_facet else 1.0
 
 
 def _sentence_count(doc: Document) -> int:
