@@ -5,7 +5,8 @@
 Per audience: the whole direct answer as shown (for patients the plain verdict lead, e.g.
 "Probably yes.", plus the evidence statement), the evidence statement alone, the bullets (grade
 and words per bullet), and how many statements pass the mechanical traceability check (the
-recorded substitutions undone, the text must lie inside a cited quote).
+recorded substitutions undone, the text must lie inside a cited quote); for patients also how
+many answers explain short forms from the cited documents' definitions.
 
 Measures only; nothing here feeds back into the vocabulary or rules (the test split is
 evaluation data: develop on train_dev).
@@ -52,7 +53,7 @@ def main() -> None:
         evidence: list[float] = []
         bullet_grades: list[float] = []
         bullet_words: list[int] = []
-        abstained = reworded = led = traceable = statements = 0
+        abstained = reworded = led = traceable = statements = glossed = 0
         for question in asked:
             answer = engine.ask(question, audience=audience)  # type: ignore[arg-type]
             if answer.abstained or answer.reading_grade is None:
@@ -62,6 +63,7 @@ def main() -> None:
             evidence.append(flesch_kincaid_grade(answer.direct_answer.text) or 0.0)
             reworded += bool(answer.direct_answer.substitutions)
             led += bool(answer.direct_answer.lead)
+            glossed += bool(answer.abbreviations)
             for bullet in answer.all_bullets():
                 grade = flesch_kincaid_grade(bullet.text)
                 if grade is not None:
@@ -73,7 +75,8 @@ def main() -> None:
         common = {"split": f"pubmedqa-{args.split}", "questions": len(asked),
                   "answered": len(whole), "abstained": abstained, "corpus_documents": documents}
         emit(f"reading_grade_direct_answer_{audience}", statistics.median(whole), "FK grade",
-             **spread(whole), direct_answers_reworded=reworded, with_plain_lead=led, **common)
+             **spread(whole), direct_answers_reworded=reworded, with_plain_lead=led,
+             with_short_forms_explained=glossed, **common)
         emit(f"reading_grade_evidence_only_{audience}", statistics.median(evidence), "FK grade",
              **spread(evidence), **common)
         emit(f"reading_grade_bullets_{audience}", statistics.median(bullet_grades), "FK grade",
