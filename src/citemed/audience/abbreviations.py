@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from citemed.model import Abbreviation, Answer, Document
 
-# "(AIs)", "(DBE)", "(HbA1c)", "(CA-125)": 2-10 characters, at least two capitals.
-_DEFINED = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9})\)")
+# "(AIs)", "(DBE)", "(Ca/Bis)", "(CA-125)": 2-10 characters, at least two capitals.
+_DEFINED = re.compile(r"\(([A-Za-z][A-Za-z0-9/-]{1,9})\)")
 _CAPITALS = re.compile(r"[A-Z].*[A-Z]")
 
 
@@ -67,7 +67,8 @@ def explain(answer: Answer, documents: Iterable[Document]) -> list[Abbreviation]
                                                        document_id=document.id))
     used = []
     for short, abbreviation in defined.items():
-        match = re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", shown)
+        # Also inside a compound: "DEXA-BMD" uses "BMD".
+        match = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", shown)
         if match:
             used.append((match.start(), abbreviation))
     return [abbreviation for _start, abbreviation in sorted(used, key=lambda u: u[0])]
