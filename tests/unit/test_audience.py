@@ -302,6 +302,11 @@ def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
             "While limited by its design, the study is reassuring.",
         "Addition of the tilt, however, causes ischemia.":
             "Addition of the tilt, however, causes ischemia.",
+        "Values were 90% for MRI; 95% for CT; and 96% for both.":
+            "Values were 90% for MRI; 95% for CT; and 96% for both.",
+        "Age; sex; and weight were recorded.": "Age; sex; and weight were recorded.",
+        "In all groups, although the loss was larger, the weight was also larger.":
+            "In all groups, although the loss was larger, the weight was also larger.",
         "Not only the placebo but the drug also lowered pain.":
             "Not only the placebo but the drug also lowered pain.",
         "Although small, older, and frail, the patients improved.":

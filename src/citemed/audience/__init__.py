@@ -86,7 +86,9 @@ _LEADING_CONTRAST = re.compile(
     rf"(?P<subject>{_SUBJECT})\b", re.I)
 _CLAUSE_VERB = re.compile(
     r"\b(?:is|are|was|were|be|been|has|have|had|may|might|can|could|should|would|will|must|"
-    r"does|do|did|remains?|appears?|seems?|\w{3,}ed)\b", re.I)
+    r"does|do|did|remains?|appears?|seems?|\w{3,}ed|fell|rose|grew|led|found|made|took|gave|"
+    r"saw|became|(?:increase|decrease|reduce|improve|occur|show|suggest|indicate|exist|differ|"
+    r"affect|cause|lower|raise|predict|persist|lead|help|work)s?)\b", re.I)
 # "(DBE)": an abbreviation introduced in brackets; dropped when the sentence never uses it again.
 _ABBREVIATION = re.compile(r"\s\(([A-Z][A-Za-z0-9-]{1,9})\)")
 # Other asides holding a number or a capital letter are names, places, dates or counts
@@ -172,14 +174,19 @@ class Rewriter:
             if match.group(5):
                 # Only a whole clause becomes a sentence: not the last item of a list, with a
                 # verb before the sentence ends, and without a comma not the second half of
-                # "not (only) A but B".
+                # "not (only) A but B". (_CLAUSE_VERB misses many irregular verbs, "cut", so
+                # the part before the joint is only checked where it matters.)
                 start = max(match.string.rfind(". ", 0, match.start()), 0)
                 before = match.string[start:match.start()]
                 rest = re.split(r"[.;]", match.string[match.end():], maxsplit=1)[0]
-                if ("," in before or not _CLAUSE_VERB.search(rest)
-                        or (match.group(4) and re.search(r"\bnot\b", before, re.I))):
-                    return None
                 joint = re.sub(r"\s+", " ", (match.group(3) or match.group(4)).lower())
+                if ("," in before or not _CLAUSE_VERB.search(rest)
+                        or (match.group(4) and re.search(r"\bnot\b", before, re.I))
+                        # "In all these comparisons, although A, B": "although" can open a
+                        # clause in front of the main one; then nothing before it has a verb.
+                        or (joint in ("although", "whereas")
+                            and not _CLAUSE_VERB.search(before))):
+                    return None
                 word = _JOINT_WORD.get(joint, joint)
                 return match.start(), match.end(), f". {word.capitalize()} {match.group(5)}"
             if match.group(2) and match.string[match.end():match.end() + 1] == ",":
@@ -187,6 +194,16 @@ class Rewriter:
                 # subject and its verb; a cut there leaves no verb in front.
                 start = max(match.string.rfind(". ", 0, match.start()), 0)
                 if not _CLAUSE_VERB.search(match.string[start:match.start()]):
+                    return None
+            if match.group(1):
+                # "...; 95% for steady-state imaging; and 96% for combined imaging" or
+                # "Clinical features; ...; and death rate were compared": items of a list, not
+                # clauses. Both sides of the ";" need a verb, and a part opening with a figure
+                # stays joined.
+                part = re.split(r"[.;]", match.string[match.start() + 1:], maxsplit=1)[0]
+                previous = re.split(r"[.;]", match.string[:match.start()])[-1]
+                if (re.match(r"\s*(?:and\s+)?\d", part) or not _CLAUSE_VERB.search(part)
+                        or not _CLAUSE_VERB.search(previous)):
                     return None
             word = match.group(1) or match.group(2)
             return match.start(), match.end(), ". " + word[0].upper() + word[1:]
