@@ -78,6 +78,28 @@ def test_medquad_flattened_subheadings_do_not_open_the_next_sentence(tmp_path):
     assert_offsets_exact(docs[0])
 
 
+def test_medquad_list_copied_without_its_dashes_is_read_once(tmp_path):
+    # Upstream pages sometimes repeat a bulleted list as plain text, items run together.
+    answer = ("Some medicines raise the level of glimmer dust in the blood.   - sparkle pills, "
+              "which are taken to brighten the skin of people with dull skin   - shine drops, "
+              "a tonic also known as lustre water.  sparkle pills, which are taken to brighten "
+              "the skin of people with dull skin shine drops, a tonic also known as lustre "
+              "water. Ask your doctor before you stop any medicine.")
+    record = {"id": "3_Demo/0003#1", "focus": "Glimmer Syndrome", "question_type": "causes",
+              "question": "What causes Glimmer Syndrome ?", "answer": answer,
+              "source_collection": "3_Demo", "source": "GARD"}
+    path = tmp_path / "medquad.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    docs, _ = read_path(path, "medquad")
+    assert [s.text for s in docs[0].sections[0].sentences] == [
+        "Some medicines raise the level of glimmer dust in the blood.",
+        "- sparkle pills, which are taken to brighten the skin of people with dull skin",
+        "- shine drops, a tonic also known as lustre water.",
+        "Ask your doctor before you stop any medicine.",
+    ]
+    assert_offsets_exact(docs[0])
+
+
 def test_medicationqa_titles_from_the_page_section_and_pmid_from_url():
     docs, errors = read("medicationqa.jsonl")
     assert [d.id for d in docs] == ["medicationqa:medqa-0001", "medicationqa:medqa-0002"]
