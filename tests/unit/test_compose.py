@@ -50,6 +50,40 @@ def test_section_plan_follows_the_question():
     assert mechanism[:2] == ("answer", "mechanism") and mechanism[-1] == "pitfalls"
 
 
+@pytest.mark.parametrize(("question", "facet"), [
+    ("What are the side effects of metformin?", "pitfalls"),
+    ("How is celiac disease diagnosed?", "diagnosis"),
+    ("How is gout treated?", "treatment"),
+    ("What are the symptoms of gout?", "presentation"),
+    ("How common is psoriasis?", "prevalence"),
+    ("Who is at risk for glaucoma?", "risk"),
+    ("What causes gout?", "mechanism"),
+    ("What is the outlook for people with ALS?", "prognosis"),
+    # A yes/no question keeps the facet of its clinical intent, not of a word in it.
+    ("Does metformin treat the symptoms of PCOS?", "treatment"),
+])
+def test_open_questions_name_the_facet_that_answers_them(question, facet):
+    analysis = analyze_question(question)
+    assert analysis.intent_facet == facet
+    plan = section_plan(analysis)
+    assert plan[:2] == ("answer", facet)
+    if facet != "pitfalls":
+        assert plan[-1] == "pitfalls"
+
+
+def test_an_open_question_is_answered_first_by_the_facet_it_asks_for():
+    study = _doc("31", "Celiac disease in adults: a cohort study", [
+        ("CONCLUSIONS", "Dietary therapy improved symptoms in 85% of adults diagnosed with "
+                        "celiac disease."),
+    ])
+    page = _doc("32", "Celiac disease: diagnosis", [
+        ("How is celiac disease diagnosed?", "Celiac disease is diagnosed with blood tests "
+                                             "and an intestinal biopsy."),
+    ], kind=Kind.CONSUMER)
+    answer = compose("How is celiac disease diagnosed?", _hits(study, page))
+    assert answer.direct_answer.text.startswith("Celiac disease is diagnosed with blood tests")
+
+
 def test_concepts_drop_question_words_and_split_compounds():
     analysis = analyze_question("Is aromatase inhibitor-induced arthralgia linked to estrogen?")
     assert analysis.concepts == ("aromatas", "inhibitor", "arthralgia", "estrogen")
@@ -95,6 +129,22 @@ def test_facets():
     assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
     assert facet_of("Women who took tamoxifen first were less likely to develop arthralgia.") \
         == "risk"
+    # "frequently affects the toes" describes where it shows, not how common it is.
+    assert facet_of("Gout frequently affects the big toe with sudden pain.") == "presentation"
+
+
+def test_consumer_page_topic_sets_the_facet_but_never_hides_a_warning():
+    symptom_wording = "With treatment the symptoms of gout ease within days."
+    assert facet_of(symptom_wording) == "treatment"
+    assert facet_of("The pain comes from crystals in the joint.", "causes") == "mechanism"
+    assert facet_of(symptom_wording, "treatment") == "treatment"
+    assert facet_of("Most people feel better within a week.", "outlook") == "prognosis"
+    # Research under way is not a care option, whatever it is about.
+    assert facet_of("Studies are testing new gout medicines.", "research") == "other"
+    assert facet_of("Do not take aspirin during an attack.", "treatment") == "pitfalls"
+    # A page topic the table does not know leaves the wording to decide.
+    assert facet_of("Steroid injections treat the swollen joint.", "support groups") \
+        == "treatment"
 
 
 AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [

@@ -58,6 +58,8 @@ MAX_BULLETS = 14
 MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
 KEY_FINDING_RELEVANCE = 0.7
+# How much more an open question's direct answer prefers a sentence of the asked-for facet.
+LEAD_INTENT_FACTOR = 2.0
 
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
@@ -93,7 +95,7 @@ def compose(
     if not pool:
         return _abstain(analysis, audience)
 
-    lead = max(pool, key=_lead_score)
+    lead = max(pool, key=lambda cand: _lead_score(analysis, cand))
     floor = MIN_SCORE_SHARE * pool[0].score
     # The lead goes first so that other sources stating the same finding join its citations.
     lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
@@ -157,10 +159,15 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
 
 
-def _lead_score(cand: Candidate) -> float:
-    """Scores already weigh document relevance, evidence kind and role; for the lead statement
-    a conclusion that names the question's concepts counts extra: it is what a reader wants."""
-    return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
+    """Scores already weigh document relevance, evidence kind and role. For a yes/no question
+    a conclusion that names the question's concepts counts extra: it is what a reader wants.
+    An open question ("How is X diagnosed?") is answered first by a statement of the facet it
+    asks for, whichever part of a source it comes from."""
+    if analysis.is_yesno:
+        return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+    on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
+    return cand.score * (1.0 + cand.relevance) * on_intent
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

@@ -213,6 +213,8 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
     for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
+        page_topic = (str(hit.document.extra.get("question_type") or "")
+                      if hit.document.kind is Kind.CONSUMER else None)
         for sid, section, sentence in hit.document.iter_sentences():
             if is_fragment(sentence.text, hit.document.title, known_word=known_word):
                 continue
@@ -239,8 +241,10 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             # Squared, so a sentence naming only part of the question ranks well below one
             # naming all of it.
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
-            facet = facet_of(text)
+            facet = facet_of(text, page_topic)
             score *= _intent_boost(analysis, facet, text)
+            if page_topic == "research":
+                score *= RESEARCH_PAGE_WEIGHT
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
@@ -253,19 +257,16 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
 
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg|mg/day)\b", re.I)
-# The facet that answers each kind of question ("what dose" is answered by a treatment sentence
-# that states a dose).
-_INTENT_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
-                 "mechanism": "mechanism", "prognosis": "prognosis"}
 INTENT_BOOST = 1.5
+# A consumer page about research under way ranks below pages about established care.
+RESEARCH_PAGE_WEIGHT = 0.5
 
 
 def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
     """Sentences of the facet the question asks about rank first; for dosing, stated doses."""
-    intent = analysis.qtype if analysis.qtype in _INTENT_FACET else analysis.topic
-    if intent == "dosing":
+    if "dosing" in (analysis.qtype, analysis.topic):
         return INTENT_BOOST ** 2 if _DOSE.search(text) else 1.0
-    return INTENT_BOOST if _INTENT_FACET.get(intent) == facet else 1.0
+    return INTENT_BOOST if facet == analysis.intent_facet else 1.0
 
 
 def _sentence_count(doc: Document) -> int:
