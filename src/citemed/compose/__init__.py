@@ -94,6 +94,11 @@ def compose(
     relevance = Relevance(analysis, considered, idf) if considered else None
     pool = candidates(analysis, considered, relevance, max_documents=max_references) \
         if relevance else []
+    if relevance and not pool:
+        # The relevant documents hold only cut-off passages (snippets): quote those excerpts
+        # rather than claim the library says nothing. The relevance gate is unchanged.
+        pool = candidates(analysis, considered, relevance, max_documents=max_references,
+                          excerpts=True)
     if not pool:
         return _abstain(analysis, audience)
 
