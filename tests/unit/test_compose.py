@@ -222,6 +222,28 @@ def test_abstains_instead_of_padding_with_loosely_related_sources(library):
     assert "migraine" in answer.direct_answer.text
 
 
+def test_paraphrased_question_is_answered_from_a_cut_off_snippet():
+    # BioASQ-style snippet: the annotator's cut drops the full stop, and the question puts the
+    # finding in the passive voice ("transported by platelets" vs "platelets transport").
+    snippet = _doc("6", "PubMed 6", [
+        ("ABSTRACT", "Platelets transport and store virtually all plasma serotonin in dense "
+                     "granules"),
+    ])
+    answer = compose("Is serotonin transported by platelets?", _hits(snippet))
+    assert not answer.abstained
+    assert answer.direct_answer.text.startswith("Platelets transport and store")
+    assert [r.document_id for r in answer.references] == ["t:6"]
+    assert traceability(answer) == (1, 1)
+
+
+def test_a_snippet_cut_inside_a_word_is_never_quoted():
+    snippet = _doc("7", "PubMed 7", [
+        ("ABSTRACT", "ored in platelets is virtually all of the plasma serotonin of the body"),
+    ])
+    answer = compose("Is serotonin stored in platelets?", _hits(snippet))
+    assert answer.abstained and answer.references == []
+
+
 def test_patient_audience_gets_its_own_disclaimer():
     clinician = compose(QUESTION, _hits(AI_STUDY), audience="clinician")
     patient = compose(QUESTION, _hits(AI_STUDY), audience="patient")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from citemed.compose.facets import FACET_TITLES, facet_of
+from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
     analyze_question,
@@ -34,6 +35,7 @@ from citemed.model import (
     Audience,
     Bullet,
     DirectAnswer,
+    Generation,
     Hit,
 )
 from citemed.text import STOPWORDS, raw_tokens
@@ -80,13 +82,23 @@ def compose(
     max_references: int = 8,
     max_bullets_per_section: int = 4,
     idf: Callable[[str], float] | None = None,
+    verdict_reader: LLMVerdictReader | None = None,
 ) -> Answer:
-    """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf."""
+    """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
+
+    With a `verdict_reader` (an optional language model) the yes/no verdict is the model's
+    reading of the cited sentences; the page's text stays extractive either way.
+    """
     analysis = analyze_question(question)
     considered = hits[:max_references]
     relevance = Relevance(analysis, considered, idf) if considered else None
     pool = candidates(analysis, considered, relevance, max_documents=max_references) \
         if relevance else []
+    if relevance and not pool:
+        # The relevant documents hold only cut-off passages (snippets): quote those excerpts
+        # rather than claim the library says nothing. The relevance gate is unchanged.
+        pool = candidates(analysis, considered, relevance, max_documents=max_references,
+                          excerpts=True)
     if not pool:
         return _abstain(analysis, audience)
 
@@ -100,6 +112,7 @@ def compose(
     verdict = summary = None
     scores: dict[str, float] = {}
     notices: list[str] = []
+    mode = "extractive"
     if analysis.is_yesno:
         # Only the documents the page cites vote, so the evidence summary counts what the
         # reader can check in the reference list.
@@ -108,8 +121,22 @@ def compose(
         stances = [document_stance(analysis, doc_id, weight, texts)
                    for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
         verdict, summary, scores = decide(stances)
-        if (verdict == "uncertain" and any(s.contrary for s in stances)
-                and max(scores, key=scores.get) == "yes"):  # type: ignore[arg-type]
+        contrary = any(s.contrary for s in stances)
+        leans_yes = bool(scores) and max(scores, key=scores.get) == "yes"  # type: ignore[arg-type]
+        if verdict_reader is not None and stances:
+            shown = list(dict.fromkeys(sentence.text for draft in
+                                       [direct, *(d for _, ds in drafts for d in ds)]
+                                       for _, sentence in draft.sources))
+            try:
+                verdict = verdict_reader.verdict(question, shown).verdict
+                leans_yes = verdict == "yes"
+                mode = f"extractive; verdict read by {verdict_reader.model}"
+                if verdict == "yes" and contrary:
+                    verdict = "uncertain"
+            except LLMError as error:
+                notices.append(f"The configured language model gave no usable verdict "
+                               f"({error}); the verdict is CiteMed's own stance reading.")
+        if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
 
     citations = Citations()
@@ -132,7 +159,7 @@ def compose(
         question=question, resolved_question=question, question_type=analysis.qtype,
         audience=audience, direct_answer=direct_answer, sections=sections,
         references=references, evidence_summary=summary,
-        disclaimer=DISCLAIMERS[audience],
+        disclaimer=DISCLAIMERS[audience], generation=Generation(mode=mode),
         notices=[*notices,
                  *_missing_concepts(analysis, relevance, [r.document_id for r in references])],
     )

@@ -15,6 +15,7 @@ from functools import lru_cache
 from citemed.model import Document, Kind
 from citemed.sources.base import clean_layout, make_section, text_field
 from citemed.sources.jsonl import JsonLinesReader
+from citemed.text import split_sentences
 
 SITES: dict[str, str] = {
     "CancerGov": "National Cancer Institute (CancerGov)",
@@ -95,6 +96,41 @@ def separate_headings(text: str, focus_terms: tuple[str, ...] = ()) -> str:
     return _inline_heading(openers).sub(lambda m: f"\n\n{m.group(1)}\n\n", text).strip()
 
 
+# Shorter repeats ("Treatment.") are too common to mean a copied block.
+MIN_REPEAT_LETTERS = 40
+_NOT_LETTER = re.compile(r"[^a-z]+")
+_LOWER_CASE_START = re.compile(r"(?<=[.!?])\s+(?=[a-z])")
+
+
+def drop_repeated_sentences(text: str) -> str:
+    """Without sentences that repeat earlier text of the answer.
+
+    Some pages carry a bulleted list twice, the second time with the bullets' dashes lost, so
+    the items run together ("such as aspirin niacin, a vitamin ..."): read as sentences, those
+    copies garble what the list says. A sentence whose letters all appear, in order and
+    unbroken, in the text before it adds nothing and is dropped. The copies start items in
+    lower case ("... disease. diuretics, which ..."), so a sentence is also checked piece by
+    piece at such lower-case starts.
+    """
+    kept_letters = ""
+    cut: list[tuple[int, int]] = []
+    for sentence in split_sentences(text):
+        bounds = [0, *(m.end() for m in _LOWER_CASE_START.finditer(sentence.text)),
+                  len(sentence.text)]
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            letters = _NOT_LETTER.sub("", sentence.text[start:end].lower())
+            if len(letters) >= MIN_REPEAT_LETTERS and letters in kept_letters:
+                cut.append((sentence.start + start, sentence.start + end))
+            else:
+                kept_letters += letters
+    for start, end in reversed(cut):
+        before, after = text[:start].rstrip(" "), text[end:].lstrip(" ")
+        joiner = " " if before and after and not before.endswith("\n") \
+            and not after.startswith("\n") else ""
+        text = before + joiner + after
+    return text.strip()
+
+
 class MedQuADReader(JsonLinesReader):
     name = "medquad"
     signature = frozenset({"focus", "question_type", "answer", "source_collection"})
@@ -102,8 +138,8 @@ class MedQuADReader(JsonLinesReader):
     def document(self, record: dict) -> Document:
         local_id = text_field(record, "id", required=True)
         focus = text_field(record, "focus")
-        answer = separate_headings(clean_layout(text_field(record, "answer", required=True)),
-                                   (focus,) if focus else ())
+        answer = drop_repeated_sentences(separate_headings(
+            clean_layout(text_field(record, "answer", required=True)), (focus,) if focus else ()))
         if not answer:
             raise ValueError("field 'answer' is empty")
         question = text_field(record, "question")
