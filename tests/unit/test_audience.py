@@ -305,6 +305,8 @@ def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
         "Values were 90% for MRI; 95% for CT; and 96% for both.":
             "Values were 90% for MRI; 95% for CT; and 96% for both.",
         "Age; sex; and weight were recorded.": "Age; sex; and weight were recorded.",
+        "Twenty patients, showing no signs, went home.":
+            "Twenty patients, showing no signs, went home.",
         "In all groups, although the loss was larger, the weight was also larger.":
             "In all groups, although the loss was larger, the weight was also larger.",
         "Not only the placebo but the drug also lowered pain.":

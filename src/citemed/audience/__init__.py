@@ -8,6 +8,7 @@ the reading grade and adds urgent-care notices for red-flag questions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
@@ -223,7 +224,11 @@ class Rewriter:
         text = _edit(text, _LEADING_CONTRAST, split_contrast, substitutions)
 
         def split_inference(match: re.Match[str]) -> Edit | None:
-            if not _top_level(match.string, match.start()):
+            # After a clause only: in "Twenty patients, showing no signs, were ..." the
+            # participle describes the patients.
+            start = max(match.string.rfind(". ", 0, match.start()), 0)
+            if (not _top_level(match.string, match.start())
+                    or not _CLAUSE_VERB.search(match.string[start:match.start()])):
                 return None
             verb = match.group(1) or _INFERENCE[match.group(2)]
             return match.start(), match.end(), f". This {verb}"
@@ -251,9 +256,12 @@ class Rewriter:
 Edit = tuple[int, int, str]
 
 
-def _edit(text: str, pattern: re.Pattern[str], change, substitutions: list[Substitution]) -> str:
+def _edit(text: str, pattern: re.Pattern[str],
+          change: Callable[[re.Match[str]], Edit | list[Edit] | None],
+          substitutions: list[Substitution]) -> str:
     """Apply `change` to each match of `pattern` in `text` (it returns one or more edits in
-    text order, or None to leave the match alone) and record each change with its position in the text as it stands after the earlier ones."""
+    text order, or None to leave the match alone) and record each change with its position in
+    the text as it stands after the earlier ones."""
     parts: list[str] = []
     done = 0  # end of the last change in `text`
     shift = 0  # how much the changes so far moved later positions
