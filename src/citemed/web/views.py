@@ -82,11 +82,16 @@ def long_date(iso: str) -> str:
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
+def grade_label(grade: float) -> str:
+    """Flesch-Kincaid goes below zero for very short sentences; no reader has grade -1."""
+    return "below grade 1" if grade < 1 else f"grade {grade:.1f}"
+
+
 TEMPLATE_GLOBALS = {
     "safe_url": safe_url, "pubmed_url": pubmed_url, "doi_url": doi_url,
     "document_url": document_url, "ask_url": ask_url, "cited_quotes": cited_quotes,
     "references_by_number": references_by_number, "reference_numbers": reference_numbers,
-    "long_date": long_date,
+    "long_date": long_date, "grade_label": grade_label,
     "is_urgent": is_urgent, "wording_changes": wording_changes,
     "VERDICT_LABELS": VERDICT_LABELS, "AUDIENCE_LABELS": AUDIENCE_LABELS,
 }
