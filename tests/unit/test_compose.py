@@ -332,3 +332,21 @@ def test_guideline_advising_against_withholds_the_yes_and_says_why(tmp_path):
     if answer.direct_answer.verdict == "uncertain":
         assert CONTRARY_NOTICE in answer.notices
     library.close()
+
+
+def test_no_verdict_from_evidence_that_never_names_the_questions_focus():
+    # Two pages about medicines in pregnancy, neither naming the drug asked about.
+    general = _doc("41", "Medicines in pregnancy", [
+        ("CONCLUSIONS", "Most medicines taken in pregnancy were safe for the baby in this "
+                        "cohort of pregnant women."),
+    ])
+    named = _doc("42", "Ibuprofen in pregnancy", [
+        ("CONCLUSIONS", "Ibuprofen taken in pregnancy was safe for the baby in this cohort of "
+                        "pregnant women."),
+    ])
+    question = "Is ibuprofen safe in pregnancy?"
+    answer = compose("Is cetirizine safe in pregnancy?", _hits(general))
+    assert answer.direct_answer.verdict == "insufficient" and not answer.abstained
+    assert any('"cetirizine"' in notice for notice in answer.notices)
+    # Evidence that names it gets a verdict as before.
+    assert compose(question, _hits(named, general)).direct_answer.verdict != "insufficient"

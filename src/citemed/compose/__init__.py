@@ -113,11 +113,13 @@ def compose(
     scores: dict[str, float] = {}
     notices: list[str] = []
     mode = "extractive"
+    cited = list(dict.fromkeys(hit.document.id for draft in
+                               [direct, *(d for _, ds in drafts for d in ds)]
+                               for hit, _ in draft.sources))
+    missing = _missing_concepts(analysis, relevance, cited)
     if analysis.is_yesno:
         # Only the documents the page cites vote, so the evidence summary counts what the
         # reader can check in the reference list.
-        cited = {hit.document.id for draft in [direct, *(d for _, ds in drafts for d in ds)]
-                 for hit, _ in draft.sources}
         stances = [document_stance(analysis, doc_id, weight, texts)
                    for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
         verdict, summary, scores = decide(stances)
@@ -138,6 +140,12 @@ def compose(
                                f"({error}); the verdict is CiteMed's own stance reading.")
         if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
+        if relevance.focus and not any(relevance.focus in relevance.doc_tokens[d][1]
+                                       for d in cited):
+            # Evidence that never names the question's most specific concept cannot answer it:
+            # "Is aspirin safe in pregnancy?" gets no "probably yes" from a page about medicines
+            # in pregnancy that does not mention aspirin.
+            verdict = "insufficient"
 
     citations = Citations()
     direct_answer = DirectAnswer(
@@ -160,8 +168,7 @@ def compose(
         audience=audience, direct_answer=direct_answer, sections=sections,
         references=references, evidence_summary=summary,
         disclaimer=DISCLAIMERS[audience], generation=Generation(mode=mode),
-        notices=[*notices,
-                 *_missing_concepts(analysis, relevance, [r.document_id for r in references])],
+        notices=[*notices, *missing],
     )
 
 
