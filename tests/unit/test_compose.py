@@ -350,3 +350,20 @@ def test_no_verdict_from_evidence_that_never_names_the_questions_focus():
     assert any('"cetirizine"' in notice for notice in answer.notices)
     # Evidence that names it gets a verdict as before.
     assert compose(question, _hits(named, general)).direct_answer.verdict != "insufficient"
+
+
+def test_no_verdict_when_the_cited_evidence_leaves_half_the_question_unaddressed():
+    idf = {"survivor": 5.0, "exercis": 3.0, "fatigu": 3.0, "cancer": 1.0}.get
+    diet = _doc("43", "Diet after cancer", [
+        ("CONCLUSIONS", "Cancer survivors who followed the diet advice reported better overall "
+                        "health than other cancer survivors."),
+    ])
+    question = "Does exercise improve fatigue in cancer survivors?"
+    answer = compose(question, _hits(diet), idf=lambda term: idf(term, 0.5))
+    assert answer.direct_answer.verdict == "insufficient"
+    walking = _doc("44", "Walking after cancer", [
+        ("CONCLUSIONS", "Cancer survivors who took up exercise reported significantly better "
+                        "overall health than other cancer survivors."),
+    ])
+    answer = compose(question, _hits(walking), idf=lambda term: idf(term, 0.5))
+    assert answer.direct_answer.verdict != "insufficient"

@@ -62,6 +62,8 @@ MAX_KEY_FINDINGS = 4
 KEY_FINDING_RELEVANCE = 0.7
 # How much more an open question's direct answer prefers a sentence of the asked-for facet.
 LEAD_INTENT_FACTOR = 2.0
+# A yes/no verdict needs cited evidence naming at least half the question's concept weight.
+UNADDRESSED_SHARE = 0.5
 
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
@@ -140,11 +142,12 @@ def compose(
                                f"({error}); the verdict is CiteMed's own stance reading.")
         if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
-        if relevance.focus and not any(relevance.focus in relevance.doc_tokens[d][1]
-                                       for d in cited):
-            # Evidence that never names the question's most specific concept cannot answer it:
-            # "Is aspirin safe in pregnancy?" gets no "probably yes" from a page about medicines
-            # in pregnancy that does not mention aspirin.
+        mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+        if (relevance.focus and relevance.focus not in mentioned) or \
+                1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE:
+            # Evidence that never names the question's most specific concept, or half of what
+            # it asks about, cannot answer it: "Is aspirin safe in pregnancy?" gets no
+            # "probably yes" from a page about medicines in pregnancy that never names aspirin.
             verdict = "insufficient"
 
     citations = Citations()
