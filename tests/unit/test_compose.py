@@ -367,3 +367,70 @@ def test_no_verdict_when_the_cited_evidence_leaves_half_the_question_unaddressed
     ])
     answer = compose(question, _hits(walking), idf=lambda term: idf(term, 0.5))
     assert answer.direct_answer.verdict != "insufficient"
+
+
+# ------------------------------------------- session 2: bullets a reader can take on their own
+
+GOUT_PAGE = Document(
+    id="t:g1", collection="t", kind=Kind.CONSUMER, title="Gout: overview", source="Test pages",
+    extra={"question_type": "information"},
+    sections=[make_section("What is gout?", (
+        "Gout is a painful form of arthritis caused by uric acid crystals in the joints. "
+        "Acute gout, or acute gouty arthritis of the big toe. "
+        "- Genetic Testing Registry: Gout type 1 "
+        "Gout attacks often start at night in the big toe. "
+        "These attacks may be more likely to happen after a large meal. "
+        "They include sudden pain, redness and swelling of one joint. "
+        "See this graphic for a quick overview of gout and who gets it. "
+        "Firstly, gout attacks usually get better within a few days."))],
+)
+GOUT_RESEARCH = Document(
+    id="t:g2", collection="t", kind=Kind.CONSUMER, title="Gout: research", source="Test pages",
+    extra={"question_type": "research"},
+    sections=[make_section("What research is being done for gout?", (
+        "Another study suggests that cherry extract may help treat gout attacks in adults."))],
+)
+
+
+def _gout_statements(question: str = "What is gout?", *docs: Document) -> list[str]:
+    answer = compose(question, _hits(*(docs or (GOUT_PAGE,))))
+    traced, total = traceability(answer)
+    assert traced == total
+    return [s.text for s in [answer.direct_answer, *answer.all_bullets()]]
+
+
+def test_headings_and_list_items_without_a_verb_are_not_findings():
+    texts = _gout_statements()
+    assert "Gout attacks often start at night in the big toe." in texts
+    assert not any("gouty arthritis of the big toe" in t for t in texts)
+    # Six words with its list label, three once the label is cut.
+    assert not any("Gout type 1" in t for t in texts)
+
+
+def test_a_sentence_that_leans_on_its_neighbour_is_not_a_bullet():
+    texts = _gout_statements()
+    assert not any(t.startswith(("These attacks", "They include")) for t in texts)
+    assert not any("this graphic" in t for t in texts)
+    # An ordinal connective is cut like "However,": the rest reads alone.
+    assert "gout attacks usually get better within a few days." in texts
+
+
+def test_research_under_way_is_shown_only_when_asked_about():
+    assert not any("cherry" in t for t in _gout_statements(
+        "How are gout attacks treated?", GOUT_PAGE, GOUT_RESEARCH))
+    assert any("cherry" in t for t in _gout_statements(
+        "What research is being done on treating gout attacks?", GOUT_PAGE, GOUT_RESEARCH))
+
+
+def test_a_sub_heading_run_into_the_next_sentence_is_cut_off():
+    page = Document(
+        id="t:g3", collection="t", kind=Kind.CONSUMER, title="Gout: symptoms",
+        source="Test pages", extra={"question_type": "symptoms"},
+        sections=[make_section("What are the symptoms of gout?", (
+            "Sudden, Intense Joint Pain Gout causes sudden pain and swelling in one joint. "
+            "People with Gout often wake at night with a hot, red and swollen toe."))],
+    )
+    texts = _gout_statements("What are the symptoms of gout?", page)
+    assert "Gout causes sudden pain and swelling in one joint." in texts
+    # "with Gout" is the sentence's own wording, not a heading.
+    assert "People with Gout often wake at night with a hot, red and swollen toe." in texts
