@@ -434,3 +434,66 @@ def test_a_sub_heading_run_into_the_next_sentence_is_cut_off():
     assert "Gout causes sudden pain and swelling in one joint." in texts
     # "with Gout" is the sentence's own wording, not a heading.
     assert "People with Gout often wake at night with a hot, red and swollen toe." in texts
+
+
+@pytest.mark.parametrize(("sentence", "span"), [
+    ("CONCLUSIONS Pimavanserin is the only approved treatment for this psychosis.",
+     "Pimavanserin is the only approved treatment for this psychosis."),
+    ("|| Polyps warning: Long-term use of lansoprazole can cause fundic gland polyps.",
+     "Long-term use of lansoprazole can cause fundic gland polyps."),
+    ("Firstly, statins lower cardiovascular events in primary prevention.",
+     "statins lower cardiovascular events in primary prevention."),
+    # A sentence opening with the word "Results" is not a label.
+    ("Results of the gout trial were mixed in all groups.",
+     "Results of the gout trial were mixed in all groups."),
+])
+def test_trim_cuts_unpunctuated_labels_and_page_marks(sentence, span):
+    assert trim(sentence) == span and span in sentence
+
+
+def test_mark_up_pointers_to_unshown_lists_and_search_methods_are_not_findings():
+    review = _doc("51", "Pimavanserin for Parkinson's disease psychosis: a review", [
+        ("ABSTRACT", "Pimavanserin did not worsen motor function in Parkinson's disease "
+                     "psychosis.<br><b>CONCLUSIONS</b>: Pimavanserin is approved. "
+                     "MEDLINE and EMBASE were searched for Parkinson's disease psychosis "
+                     "trials of pimavanserin. "
+                     "Look for one or more of the following signs of Parkinson's disease "
+                     "psychosis. "
+                     "Pimavanserin reduced hallucinations in Parkinson's disease psychosis "
+                     "by 37% (p<0.001)."),
+    ])
+    answer = compose("Does pimavanserin treat Parkinson's disease psychosis?", _hits(review))
+    texts = [s.text for s in [answer.direct_answer, *answer.all_bullets()]]
+    assert any("reduced hallucinations" in t for t in texts)
+    assert not any("<b>" in t or "were searched" in t or "following signs" in t for t in texts)
+
+
+def test_the_direct_answer_names_what_was_asked():
+    gum = _doc("52", "Periodontitis, smoking and rheumatoid arthritis", [
+        ("BACKGROUND", "Smoking and periodontal disease both inflame the joints."),
+        ("CONCLUSIONS", "In conclusion, people with periodontal disease are at higher risk of "
+                        "rheumatoid arthritis."),
+    ], kind=Kind.SYSTEMATIC_REVIEW)
+    page = Document(
+        id="t:53", collection="t", kind=Kind.CONSUMER, title="Rheumatoid arthritis: causes",
+        source="Test pages", extra={"question_type": "causes"},
+        sections=[make_section("What causes rheumatoid arthritis?", (
+            "Long-term smoking is a well-established risk factor for rheumatoid arthritis."))],
+    )
+    answer = compose("Is smoking a risk factor for rheumatoid arthritis?", _hits(gum, page))
+    assert answer.direct_answer.text.startswith("Long-term smoking")
+
+
+def test_what_is_x_is_answered_by_what_x_is():
+    study = _doc("54", "Fatty acids in cystic fibrosis", [
+        ("CONCLUSIONS", "These data indicate that fatty acid changes in cystic fibrosis are "
+                        "present in affected tissue (p<0.001)."),
+    ])
+    page = Document(
+        id="t:55", collection="t", kind=Kind.CONSUMER, title="Cystic fibrosis: overview",
+        source="Test pages", extra={"question_type": "information"},
+        sections=[make_section("What is cystic fibrosis?", (
+            "Cystic fibrosis is an inherited disease that affects the lungs and digestion."))],
+    )
+    answer = compose("What is cystic fibrosis?", _hits(study, page))
+    assert answer.direct_answer.text.startswith("Cystic fibrosis is an inherited disease")

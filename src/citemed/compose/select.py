@@ -27,7 +27,7 @@ KIND_WEIGHT: dict[Kind, float] = {
 
 # Leading labels and discourse connectives a bullet does not need ("In conclusion, X" -> "X").
 _LEAD_TRIM = re.compile(
-    r"^(?:[-*\u2022\u2013]\s+|(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
+    r"^(?:[-*\u2022\u2013|#>]+\s+|(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
     r"(?:in conclusion|to conclude|in summary|to summari[sz]e|taken together|overall|finally|"
     r"furthermore|moreover|however|similarly|additionally|in addition|thus|therefore|hence|"
     r"importantly|interestingly|notably|in contrast|conversely|consequently|accordingly|"
@@ -35,6 +35,10 @@ _LEAD_TRIM = re.compile(
     r"first(?:ly)?|second(?:ly)?|third(?:ly)?|lastly)\s*,\s*)+",
     re.I,
 )
+# An abstract's section label run into its first sentence without a colon ("CONCLUSIONS
+# Pimavanserin is ..."); upper case only, so a sentence opening with "Results" is left alone.
+_CAPS_LABEL = re.compile(r"^(?:BACKGROUND|OBJECTIVES?|METHODS|RESULTS|CONCLUSIONS?|FINDINGS|"
+                         r"INTERPRETATION|SUMMARY)\s+(?=[A-Z][a-z])")
 _ENDS_LIKE_SENTENCE = re.compile(r"[.!)\]\"'%\u201d]$|\d$")
 _HAS_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
 _PUNCTUATION = "\"'([{,;:.!?)]}"
@@ -69,10 +73,11 @@ def trim(text: str) -> str:
     Only a prefix is cut, so the span stays a contiguous substring of the source sentence.
     """
     span = text.strip()
-    match = _LEAD_TRIM.match(span)
-    if match and match.end() < len(span):
-        span = span[match.end():]
-    return span.strip()
+    for pattern in (_CAPS_LABEL, _LEAD_TRIM):
+        match = pattern.match(span)
+        if match and match.end() < len(span):
+            span = span[match.end():].strip()
+    return span
 
 
 def cut_glued_heading(text: str, title: str) -> str:
@@ -80,6 +85,13 @@ def cut_glued_heading(text: str, title: str) -> str:
     Pain Gout is a form of arthritis" -> "Gout is a form of arthritis"): the page's topic
     (its title before the colon) restarts with a capital letter right after a word, with no
     punctuation between. The rest is a suffix of the sentence, so it stays an exact span."""
+    words = text.split()
+    # A heading repeated as the sentence's subject: "Diabetic retinopathy Diabetic retinopathy
+    # may be ..." keeps the second.
+    for k in range(1, 5):
+        if len(words) > 2 * k and [w.lower() for w in words[:k]] == \
+                [w.lower() for w in words[k:2 * k]] and words[k][0].isupper():
+            return text[text.index(words[k], len(" ".join(words[:k]))):]
     topic = title.split(":", 1)[0].strip()
     if len(topic) < 3 or not topic[0].isalpha():
         return text
@@ -127,9 +139,15 @@ _DANGLING = re.compile(
     r"(?:(?:\w+ ){0,2}(?:of|in|for|with) )?(?:these|those|this|such|both of these)"
     r"(?! (?:\S+ )?(?:stud(?:y|ies)|trials?|reviews?|analys[ie]s|meta-analys[ie]s|results?|"
     r"findings?|data|work|report|paper|article|survey|cohort|observations?|experiments?|"
-    r"evidence)\b))\b",
+    r"evidence)\b)|that(?:'s| is) why)\b|"
+    # A pointer to a list that is not shown ("one or more of the following signs").
+    r"\bthe following\s*(?::|$|(?:signs|symptoms|steps|tests|drugs|medicines|medications|"
+    r"side effects|risk factors|conditions|foods)\b)|\bas follows\b",
     re.I,
 )
+# A line-break or block tag inside a sentence ("... function.<br><b>CONCLUSIONS</b>: ...") means
+# two sentences and a label were read as one; inline emphasis is only escaped when shown.
+_MARKUP = re.compile(r"<(?:br|/?p|/?div|/?h[1-6])\b[^>]*>", re.I)
 # Navigation and referral text of consumer pages is not evidence ("See this graphic for ...",
 # "More information ... is available from the Clearinghouse at 1-800-...").
 _NAVIGATION = re.compile(
@@ -170,7 +188,7 @@ def reads_alone(span: str) -> bool:
         return False
     if len(words) < SHORT_SPAN_WORDS and not has_verb(span):
         return False
-    return not (_DANGLING.match(span) or _NAVIGATION.search(span))
+    return not (_DANGLING.search(span) or _NAVIGATION.search(span) or _MARKUP.search(span))
 
 
 class Relevance:
