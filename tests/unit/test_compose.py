@@ -7,7 +7,7 @@ import pytest
 from citemed.compose import compose
 from citemed.compose.facets import facet_of, sentence_role
 from citemed.compose.question import analyze_question, question_type, section_plan
-from citemed.compose.select import is_fragment, trim
+from citemed.compose.select import is_fragment, reads_alone, trim
 from citemed.engine import Engine
 from citemed.eval.answers import traceability
 from citemed.model import Document, Hit, Kind
@@ -497,3 +497,30 @@ def test_what_is_x_is_answered_by_what_x_is():
     )
     answer = compose("What is cystic fibrosis?", _hits(study, page))
     assert answer.direct_answer.text.startswith("Cystic fibrosis is an inherited disease")
+
+
+def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
+    page = Document(
+        id="t:g4", collection="t", kind=Kind.CONSUMER, title="Gout: overview",
+        source="Test pages", extra={"question_type": "information"},
+        sections=[make_section("What is gout?", (
+            "Having high uric acid, which is a risk Gout is painful. "
+            "Gout is a painful form of arthritis caused by uric acid crystals."))],
+    )
+    texts = _gout_statements("What is gout?", page)
+    assert not any("which is a risk" in t for t in texts) and len(texts) == 1
+
+
+@pytest.mark.parametrize(("span", "alone"), [
+    ("Gout is a common, painful form of arthritis.", True),
+    ("Psoriasis affects more than 5 million adults in the United States.", True),
+    ("These results suggest that exercise eases aromatase inhibitor arthralgia.", True),
+    ("It is important for physicians to check uric acid in every patient.", True),
+    ("People with a family history of glaucoma.", False),
+    ("It is responsible for 10,000 new cases of blindness every year.", False),
+    ("Signs and Symptoms Approximate number of patients (when available) Fever 5% Rash 5%", False),
+    ("Most of these effects are thought to come from GABA in the brain.", False),
+    ("<b>OBJECTIVE</b>: To summarize the review of pimavanserin safety.", False),
+])
+def test_reads_alone(span, alone):
+    assert reads_alone(span) is alone

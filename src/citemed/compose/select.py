@@ -84,7 +84,8 @@ def cut_glued_heading(text: str, title: str) -> str:
     """Drop a page sub-heading run into the sentence it stood above ("Sudden, Intense Joint
     Pain Gout is a form of arthritis" -> "Gout is a form of arthritis"): the page's topic
     (its title before the colon) restarts with a capital letter right after a word, with no
-    punctuation between. The rest is a suffix of the sentence, so it stays an exact span."""
+    punctuation between. The rest is a suffix of the sentence, so it stays an exact span; ""
+    when the rest is too short to read alone."""
     words = text.split()
     # A heading repeated as the sentence's subject: "Diabetic retinopathy Diabetic retinopathy
     # may be ..." keeps the second.
@@ -105,7 +106,8 @@ def cut_glued_heading(text: str, title: str) -> str:
     if before[-1].lower() in STOPWORDS:
         return text
     rest = text[match.start():]
-    return rest if reads_alone(rest) else text
+    # A heading glued to a sentence too short to stand alone: neither part is a finding.
+    return rest if reads_alone(rest) else ""
 
 
 def is_fragment(sentence: str, title: str, *,
@@ -147,12 +149,15 @@ _DANGLING = re.compile(
 )
 # A line-break or block tag inside a sentence ("... function.<br><b>CONCLUSIONS</b>: ...") means
 # two sentences and a label were read as one; inline emphasis is only escaped when shown.
-_MARKUP = re.compile(r"<(?:br|/?p|/?div|/?h[1-6])\b[^>]*>", re.I)
+# A label in bold tags ("<b>OBJECTIVE</b>: To summarize ...") is the same.
+_MARKUP = re.compile(r"<(?:br|/?p|/?div|/?h[1-6])\b[^>]*>|<b>[A-Z ]{4,}</b>")
 # Navigation and referral text of consumer pages is not evidence ("See this graphic for ...",
 # "More information ... is available from the Clearinghouse at 1-800-...").
 _NAVIGATION = re.compile(
     r"^(?:see|click|visit|call|read|learn more|for more information)\b|"
-    r"\bmore information (?:about|on)\b|\b1-8\d\d-\d{3}-\d{4}\b|\bthis graphic\b",
+    r"\bmore information (?:about|on)\b|\b1-8\d\d-\d{3}-\d{4}\b|\bthis graphic\b|"
+    # GARD's symptom-table preamble, run together with the table's cells.
+    r"\bapproximate number of patients\b|\bHuman Phenotype Ontology\b",
     re.I,
 )
 # Words that make a short span a statement rather than a heading or list item ("Acute gout,
