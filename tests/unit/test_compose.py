@@ -371,10 +371,14 @@ def test_no_verdict_when_the_cited_evidence_leaves_half_the_question_unaddressed
 
 # ------------------------------------------- session 2: bullets a reader can take on their own
 
-GOUT_PAGE = Document(
-    id="t:g1", collection="t", kind=Kind.CONSUMER, title="Gout: overview", source="Test pages",
-    extra={"question_type": "information"},
-    sections=[make_section("What is gout?", (
+def _page(doc_id: str, title: str, topic: str, text: str) -> Document:
+    """A consumer page (MedQuAD style) whose one section is about `topic`."""
+    return Document(id=f"t:{doc_id}", collection="t", kind=Kind.CONSUMER, title=title,
+                    source="Test pages", extra={"question_type": topic},
+                    sections=[make_section(f"{title}?", text)])
+
+
+GOUT_PAGE = _page("g1", "Gout: overview", "information", (
         "Gout is a painful form of arthritis caused by uric acid crystals in the joints. "
         "Acute gout, or acute gouty arthritis of the big toe. "
         "- Genetic Testing Registry: Gout type 1 "
@@ -382,14 +386,9 @@ GOUT_PAGE = Document(
         "These attacks may be more likely to happen after a large meal. "
         "They include sudden pain, redness and swelling of one joint. "
         "See this graphic for a quick overview of gout and who gets it. "
-        "Firstly, gout attacks usually get better within a few days."))],
-)
-GOUT_RESEARCH = Document(
-    id="t:g2", collection="t", kind=Kind.CONSUMER, title="Gout: research", source="Test pages",
-    extra={"question_type": "research"},
-    sections=[make_section("What research is being done for gout?", (
-        "Another study suggests that cherry extract may help treat gout attacks in adults."))],
-)
+        "Firstly, gout attacks usually get better within a few days."))
+GOUT_RESEARCH = _page("g2", "Gout: research", "research", (
+        "Another study suggests that cherry extract may help treat gout attacks in adults."))
 
 
 def _gout_statements(question: str = "What is gout?", *docs: Document) -> list[str]:
@@ -423,13 +422,9 @@ def test_research_under_way_is_shown_only_when_asked_about():
 
 
 def test_a_sub_heading_run_into_the_next_sentence_is_cut_off():
-    page = Document(
-        id="t:g3", collection="t", kind=Kind.CONSUMER, title="Gout: symptoms",
-        source="Test pages", extra={"question_type": "symptoms"},
-        sections=[make_section("What are the symptoms of gout?", (
+    page = _page("g3", "Gout: symptoms", "symptoms", (
             "Sudden, Intense Joint Pain Gout causes sudden pain and swelling in one joint. "
-            "People with Gout often wake at night with a hot, red and swollen toe."))],
-    )
+            "People with Gout often wake at night with a hot, red and swollen toe."))
     texts = _gout_statements("What are the symptoms of gout?", page)
     assert "Gout causes sudden pain and swelling in one joint." in texts
     # "with Gout" is the sentence's own wording, not a heading.
@@ -474,12 +469,8 @@ def test_the_direct_answer_names_what_was_asked():
         ("CONCLUSIONS", "In conclusion, people with periodontal disease are at higher risk of "
                         "rheumatoid arthritis."),
     ], kind=Kind.SYSTEMATIC_REVIEW)
-    page = Document(
-        id="t:53", collection="t", kind=Kind.CONSUMER, title="Rheumatoid arthritis: causes",
-        source="Test pages", extra={"question_type": "causes"},
-        sections=[make_section("What causes rheumatoid arthritis?", (
-            "Long-term smoking is a well-established risk factor for rheumatoid arthritis."))],
-    )
+    page = _page("53", "Rheumatoid arthritis: causes", "causes", (
+            "Long-term smoking is a well-established risk factor for rheumatoid arthritis."))
     answer = compose("Is smoking a risk factor for rheumatoid arthritis?", _hits(gum, page))
     assert answer.direct_answer.text.startswith("Long-term smoking")
 
@@ -489,24 +480,16 @@ def test_what_is_x_is_answered_by_what_x_is():
         ("CONCLUSIONS", "These data indicate that fatty acid changes in cystic fibrosis are "
                         "present in affected tissue (p<0.001)."),
     ])
-    page = Document(
-        id="t:55", collection="t", kind=Kind.CONSUMER, title="Cystic fibrosis: overview",
-        source="Test pages", extra={"question_type": "information"},
-        sections=[make_section("What is cystic fibrosis?", (
-            "Cystic fibrosis is an inherited disease that affects the lungs and digestion."))],
-    )
+    page = _page("55", "Cystic fibrosis: overview", "information", (
+            "Cystic fibrosis is an inherited disease that affects the lungs and digestion."))
     answer = compose("What is cystic fibrosis?", _hits(study, page))
     assert answer.direct_answer.text.startswith("Cystic fibrosis is an inherited disease")
 
 
 def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
-    page = Document(
-        id="t:g4", collection="t", kind=Kind.CONSUMER, title="Gout: overview",
-        source="Test pages", extra={"question_type": "information"},
-        sections=[make_section("What is gout?", (
+    page = _page("g4", "Gout: overview", "information", (
             "Having high uric acid, which is a risk Gout is painful. "
-            "Gout is a painful form of arthritis caused by uric acid crystals."))],
-    )
+            "Gout is a painful form of arthritis caused by uric acid crystals."))
     texts = _gout_statements("What is gout?", page)
     assert not any("which is a risk" in t for t in texts) and len(texts) == 1
 
