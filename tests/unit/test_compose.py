@@ -507,3 +507,19 @@ def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
 ])
 def test_reads_alone(span, alone):
     assert reads_alone(span) is alone
+
+
+def test_how_is_x_treated_is_answered_by_the_page_on_its_treatment():
+    survey = _doc("56", "Do gout patients know their treatment goal?", [
+        ("CONCLUSIONS", "Gout patients receiving treatment know little about their urate "
+                        "treatment goal (p<0.001)."),
+    ])
+    page = _page("57", "Gout: treatment", "treatment", (
+        "Doctors treat a gout attack with anti-inflammatory medicines or steroids."))
+    answer = compose("How is gout treated?", _hits(survey, page))
+    assert answer.direct_answer.text.startswith("Doctors treat a gout attack")
+    # A sentence of the treatment page about something else does not get the page's weight.
+    cause = _page("58", "Gout: treatment", "treatment", (
+        "Gout is caused by uric acid crystals that form in the joints."))
+    answer = compose("How is gout treated?", _hits(survey, cause))
+    assert answer.direct_answer.text.startswith("Gout patients receiving treatment")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from citemed.compose.facets import FACET_TITLES, facet_of
+from citemed.compose.facets import FACET_TITLES, PAGE_TOPIC_FACET, facet_of
 from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
@@ -208,6 +208,13 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
     if analysis.qtype == "definition" and _DEFINES.match(cand.text):
         on_intent = LEAD_INTENT_FACTOR
+    # A page section written to answer this very question ("What are the treatments for
+    # gout?") outranks a study that only mentions the asked-for facet in passing, when the
+    # sentence's own wording is about it too ("TB is caused by a bacterium" is not).
+    topic = str(cand.document.extra.get("question_type") or "")
+    if analysis.intent_facet and PAGE_TOPIC_FACET.get(topic) == analysis.intent_facet \
+            and facet_of(cand.text) == analysis.intent_facet:
+        on_intent *= LEAD_INTENT_FACTOR
     return cand.score * (1.0 + cand.relevance) * on_intent * covers
 
 
