@@ -475,15 +475,33 @@ def test_the_direct_answer_names_what_was_asked():
     assert answer.direct_answer.text.startswith("Long-term smoking")
 
 
-def test_what_is_x_is_answered_by_what_x_is():
-    study = _doc("54", "Fatty acids in cystic fibrosis", [
-        ("CONCLUSIONS", "These data indicate that fatty acid changes in cystic fibrosis are "
-                        "present in affected tissue (p<0.001)."),
-    ])
-    page = _page("55", "Cystic fibrosis: overview", "information", (
-            "Cystic fibrosis is an inherited disease that affects the lungs and digestion."))
-    answer = compose("What is cystic fibrosis?", _hits(study, page))
-    assert answer.direct_answer.text.startswith("Cystic fibrosis is an inherited disease")
+@pytest.mark.parametrize(("question", "study", "page", "expected"), [
+    # "What is X?" is answered by what X is, not by a finding about X.
+    ("What is cystic fibrosis?",
+     "These data indicate that fatty acid changes in cystic fibrosis are present in affected "
+     "tissue (p<0.001).",
+     ("Cystic fibrosis: overview", "information",
+      "Cystic fibrosis is an inherited disease that affects the lungs and digestion."),
+     "Cystic fibrosis is an inherited disease"),
+    # "How is X treated?" by the page section on its treatment, not by a survey that mentions
+    # treatment; a sentence of that section about something else gets no such weight.
+    ("How is gout treated?",
+     "Gout patients receiving treatment know little about their urate treatment goal "
+     "(p<0.001).",
+     ("Gout: treatment", "treatment",
+      "Doctors treat a gout attack with anti-inflammatory medicines or steroids."),
+     "Doctors treat a gout attack"),
+    ("How is gout treated?",
+     "Gout patients receiving treatment know little about their urate treatment goal "
+     "(p<0.001).",
+     ("Gout: treatment", "treatment",
+      "Gout is caused by uric acid crystals that form in the joints."),
+     "Gout patients receiving treatment"),
+])
+def test_the_direct_answer_is_the_sentence_written_to_answer(question, study, page, expected):
+    answer = compose(question, _hits(_doc("54", "A cohort study", [("CONCLUSIONS", study)]),
+                                     _page("55", *page)))
+    assert answer.direct_answer.text.startswith(expected)
 
 
 def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
@@ -508,18 +526,3 @@ def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
 def test_reads_alone(span, alone):
     assert reads_alone(span) is alone
 
-
-def test_how_is_x_treated_is_answered_by_the_page_on_its_treatment():
-    survey = _doc("56", "Do gout patients know their treatment goal?", [
-        ("CONCLUSIONS", "Gout patients receiving treatment know little about their urate "
-                        "treatment goal (p<0.001)."),
-    ])
-    page = _page("57", "Gout: treatment", "treatment", (
-        "Doctors treat a gout attack with anti-inflammatory medicines or steroids."))
-    answer = compose("How is gout treated?", _hits(survey, page))
-    assert answer.direct_answer.text.startswith("Doctors treat a gout attack")
-    # A sentence of the treatment page about something else does not get the page's weight.
-    cause = _page("58", "Gout: treatment", "treatment", (
-        "Gout is caused by uric acid crystals that form in the joints."))
-    answer = compose("How is gout treated?", _hits(survey, cause))
-    assert answer.direct_answer.text.startswith("Gout patients receiving treatment")
