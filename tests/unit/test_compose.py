@@ -526,3 +526,23 @@ def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
 def test_reads_alone(span, alone):
     assert reads_alone(span) is alone
 
+
+
+def test_no_verdict_for_a_population_the_cited_evidence_never_mentions():
+    adults = _doc("45", "Ibuprofen and the stomach", [
+        ("CONCLUSIONS", "Ibuprofen taken for a short time was safe for the stomach in adults "
+                        "with arthritis."),
+    ])
+    # The population words weigh little, so only the population rule can withhold the verdict.
+    weights = {"ibuprofen": 5.0, "stomach": 3.0, "safe": 1.0, "adult": 1.0}
+
+    def idf(term: str) -> float:
+        return weights.get(term, 0.2)
+
+    assert compose("Is ibuprofen safe for the stomach in adults?", _hits(adults), idf=idf) \
+        .direct_answer.verdict != "insufficient"
+    # Evidence in adults says nothing about pregnancy or children.
+    for question in ["Is ibuprofen safe for the stomach during pregnancy?",
+                     "Is ibuprofen safe for the stomach in children?"]:
+        answer = compose(question, _hits(adults), idf=idf)
+        assert answer.direct_answer.verdict == "insufficient"

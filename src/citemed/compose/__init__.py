@@ -39,7 +39,7 @@ from citemed.model import (
     Generation,
     Hit,
 )
-from citemed.text import STOPWORDS, raw_tokens
+from citemed.text import STOPWORDS, raw_tokens, tokenize
 
 DISCLAIMERS: dict[str, str] = {
     "clinician": (
@@ -70,6 +70,17 @@ LEAD_COVERAGE_FACTOR = 2.0
 _DEFINES = re.compile(r"^(?:\S+\s+){1,6}?(?:is|are|refers to)\s+(?:a|an|the|one|any)\b", re.I)
 # A yes/no verdict needs cited evidence naming at least half the question's concept weight.
 UNADDRESSED_SHARE = 0.5
+# Populations in which evidence from other people does not transfer: a question about one gets
+# a verdict only from sources that name it (any word of its group).
+POPULATIONS: list[frozenset[str]] = [
+    frozenset(tokenize("pregnancy pregnant pregnancies gestation gestational trimester "
+                       "antenatal prenatal fetus fetal")),
+    frozenset(tokenize("breastfeeding lactation lactating breastfed nursing")),
+    frozenset(tokenize("child children childhood pediatric paediatric infant infants newborn "
+                       "newborns neonate neonates neonatal toddler toddlers adolescent "
+                       "adolescents teenager teenagers kids")),
+    frozenset(tokenize("elderly geriatric older seniors")),
+]
 
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
@@ -149,11 +160,14 @@ def compose(
         if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
         mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+        asked = set(analysis.concepts)
         if (relevance.focus and relevance.focus not in mentioned) or \
-                1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE:
-            # Evidence that never names the question's most specific concept, or half of what
-            # it asks about, cannot answer it: "Is aspirin safe in pregnancy?" gets no
-            # "probably yes" from a page about medicines in pregnancy that never names aspirin.
+                1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE or any(
+                    group & asked and not group & mentioned for group in POPULATIONS):
+            # Evidence that never names the question's most specific concept, half of what it
+            # asks about, or the population it asks about cannot answer it: "Is aspirin safe in
+            # pregnancy?" gets no "probably yes" from a page on medicines in pregnancy that never
+            # names aspirin, nor from an aspirin page that never mentions pregnancy.
             verdict = "insufficient"
 
     citations = Citations()

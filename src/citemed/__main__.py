@@ -1,0 +1,5 @@
+"""`python -m citemed ...`, the same as the `citemed` command."""
+
+from citemed.cli import main
+
+main()
