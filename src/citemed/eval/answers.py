@@ -229,7 +229,11 @@ def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents
         if verdict == "uncertain" and scores:
             verdict = "yes" if scores.get("yes", 0) >= scores.get("no", 0) else "no"
         leaning.append(verdict)
+    decided = [(g, v) for g, v in zip(gold, strict, strict=True) if v in ("yes", "no")]
     metrics = {"accuracy": accuracy(gold, strict), "accuracy_leaning": accuracy(gold, leaning),
+               # How often a yes or no, when one is given, is right; and how often one is given.
+               "accuracy_decided": accuracy([g for g, _ in decided], [v for _, v in decided]),
+               "decided": len(decided) / len(gold) if gold else 0.0,
                **_trace(answers_out)}
     return SetResult("bioasq_yesno", "library = all BioASQ snippets", len(gold), documents,
                      metrics, time.perf_counter() - started, ANCHORS["bioasq_yesno"],
