@@ -2,6 +2,12 @@
 
     python bench/web_reading_grade.py --library DIR [--split test|train_dev] [--limit N]
 
+Per audience: the whole direct answer as shown (for patients the plain verdict lead, e.g.
+"Probably yes.", plus the evidence statement), the evidence statement alone, the bullets (grade
+and words per bullet), and how many statements pass the mechanical traceability check (the
+recorded substitutions undone, the text must lie inside a cited quote); for patients also how
+many answers explain short forms from the cited documents' definitions.
+
 Measures only; nothing here feeds back into the vocabulary or rules (the test split is
 evaluation data: develop on train_dev).
 """
@@ -17,8 +23,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from web_common import emit, pubmedqa_questions  # noqa: E402
 
+from citemed.audience.readability import flesch_kincaid_grade, words  # noqa: E402
 from citemed.engine import Engine  # noqa: E402
+from citemed.eval.answers import traceability  # noqa: E402
 from citemed.settings import Settings  # noqa: E402
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    quartiles = statistics.quantiles(values, n=4)
+    return {"median": statistics.median(values), "p25": round(quartiles[0], 1),
+            "p75": round(quartiles[2], 1),
+            "share_at_or_below_8": round(sum(v <= 8 for v in values) / len(values), 3)}
 
 
 def main() -> None:
@@ -34,21 +49,41 @@ def main() -> None:
         asked = asked[:args.limit]
     documents = len(engine.library.store)
     for audience in ("clinician", "patient"):
-        grades: list[float] = []
-        abstained = substituted = 0
+        whole: list[float] = []
+        evidence: list[float] = []
+        bullet_grades: list[float] = []
+        bullet_words: list[int] = []
+        abstained = reworded = led = traceable = statements = glossed = 0
         for question in asked:
             answer = engine.ask(question, audience=audience)  # type: ignore[arg-type]
             if answer.abstained or answer.reading_grade is None:
                 abstained += 1
                 continue
-            grades.append(answer.reading_grade)
-            substituted += bool(answer.direct_answer.substitutions)
-        emit(f"reading_grade_median_{audience}", statistics.median(grades), "FK grade",
-             split=f"pubmedqa-{args.split}", questions=len(asked), answered=len(grades),
-             abstained=abstained, share_at_or_below_8=round(sum(g <= 8 for g in grades)
-                                                            / len(grades), 3),
-             p25=statistics.quantiles(grades, n=4)[0], p75=statistics.quantiles(grades, n=4)[2],
-             direct_answers_reworded=substituted, corpus_documents=documents)
+            whole.append(answer.reading_grade)
+            evidence.append(flesch_kincaid_grade(answer.direct_answer.text) or 0.0)
+            reworded += bool(answer.direct_answer.substitutions)
+            led += bool(answer.direct_answer.lead)
+            glossed += bool(answer.abbreviations)
+            for bullet in answer.all_bullets():
+                grade = flesch_kincaid_grade(bullet.text)
+                if grade is not None:
+                    bullet_grades.append(grade)
+                    bullet_words.append(len(words(bullet.text)))
+            ok, total = traceability(answer)
+            traceable += ok
+            statements += total
+        common = {"split": f"pubmedqa-{args.split}", "questions": len(asked),
+                  "answered": len(whole), "abstained": abstained, "corpus_documents": documents}
+        emit(f"reading_grade_direct_answer_{audience}", statistics.median(whole), "FK grade",
+             **spread(whole), direct_answers_reworded=reworded, with_plain_lead=led,
+             with_short_forms_explained=glossed, **common)
+        emit(f"reading_grade_evidence_only_{audience}", statistics.median(evidence), "FK grade",
+             **spread(evidence), **common)
+        emit(f"reading_grade_bullets_{audience}", statistics.median(bullet_grades), "FK grade",
+             **spread(bullet_grades), bullets=len(bullet_grades),
+             median_words_per_bullet=statistics.median(bullet_words), **common)
+        emit(f"traceable_statements_{audience}", traceable, "statements", of=statements,
+             **common)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,10 @@ _ASPECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bmechanism\b|\bhow does (?:it|that) work\b"),
      "What is the mechanism of {focus}{pop}?"),
 ]
+# Aspects that belong to a medicine: asked after a question about a condition, they concern the
+# condition's treatment ("How is gout treated?" -> "and the dose?" is not "the dose of gout").
+_MEDICINE_ASPECTS = ("dose", "side effects", "drug interactions", "contraindications",
+                     "alternatives", "continued")
 _ASPECT_WORDS = {
     "dose", "dosage", "dosing", "usual", "recommended", "right", "much", "side", "effect",
     "effects", "adverse", "events", "interaction", "interactions", "contraindication",
@@ -188,7 +192,13 @@ def resolve_followup(question: str, context: Sequence[Turn] | None) -> str:
                 # Only a population the follow-up names itself: carrying the earlier one into
                 # "the dose" narrows the search to pages that mention both, often none.
                 pop = population_of(tail)
-                return template.format(focus=focus, pop=f" {pop}" if pop else "")
+                subject = focus
+                if not _DRUG.search(focus) and any(a in template for a in _MEDICINE_ASPECTS):
+                    subject = f"the treatment for {focus}"
+                return template.format(focus=subject, pop=f" {pop}" if pop else "")
+    if what_about and _DRUG.fullmatch(tail) and not _DRUG.search(focus):
+        # "How is gout treated?" -> "what about colchicine?" asks whether that medicine helps.
+        return f"Is {tail} effective for {focus}?"
     if what_about and _own_content(tail):
         # "what about tamoxifen?" asks the same thing about another topic.
         swapped = re.sub(re.escape(focus), tail, previous, count=1, flags=re.I)

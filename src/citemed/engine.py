@@ -15,8 +15,10 @@ from pathlib import Path
 
 from citemed import __version__
 from citemed.audience import adapt
+from citemed.audience.abbreviations import explain
 from citemed.audience.vocabulary import library_vocabulary
 from citemed.compose import compose
+from citemed.compose.llm import LLMVerdictReader
 from citemed.conversation import Turn, resolve_followup
 from citemed.errors import InputError
 from citemed.library import Library
@@ -59,6 +61,11 @@ class Engine:
         self.lock = threading.RLock()
         self._manifest_stamp = manifest_stamp(self.library.folder)
         self._library_checked_at = time.monotonic()
+        self.verdict_reader = (
+            LLMVerdictReader(self.settings.llm_base_url, self.settings.llm_model,
+                             api_key=self.settings.llm_api_key,
+                             timeout=self.settings.llm_timeout_seconds)
+            if self.settings.llm_base_url and self.settings.llm_model else None)
 
     def follow_library(self) -> bool:
         """Reopen the library if another process changed it (`citemed ingest` while a server
@@ -89,6 +96,8 @@ class Engine:
 
     def close(self) -> None:
         self.library.close()
+        if self.verdict_reader is not None:
+            self.verdict_reader.close()
 
     def search(self, question: str, *, k: int | None = None,
                audience: Audience = "clinician") -> list[Hit]:
@@ -124,16 +133,20 @@ class Engine:
             resolved, hits, audience=audience,
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
-            idf=self.library.lexical.idf,
+            idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
         )
         answer.question = question
         answer.resolved_question = resolved
         answer = adapt(answer, audience, vocabulary=self.lay_vocabulary())
+        if audience == "patient" and not answer.abstained:
+            answer.abbreviations = explain(
+                answer, self.library.documents([r.document_id for r in answer.references]))
         answer.generation.library_version = self.library.version
         answer.generation.engine_version = __version__
         answer.generation.settings = {
             "search_k": self.settings.search_k, "dense": self.settings.dense,
             "kind_prior": self.settings.kind_prior, "recency_prior": self.settings.recency_prior,
+            "llm_model": self.settings.llm_model if self.verdict_reader else None,
         }
         answer.generation.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         answer.generation.created_at = datetime.now(UTC).isoformat(timespec="seconds")

@@ -19,7 +19,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 ANSWER_SCHEMA = "citemed.answer"
-ANSWER_SCHEMA_VERSION = "1.1"  # 1.1 added direct_answer.verdict_scores (additive)
+# 1.1 added direct_answer.verdict_scores; 1.2 added direct_answer.lead, substitution.at and
+# abbreviations (all additive).
+ANSWER_SCHEMA_VERSION = "1.2"
 
 
 class Kind(StrEnum):
@@ -181,10 +183,16 @@ class Quote(BaseModel):
 
 
 class Substitution(BaseModel):
-    """A wording change made for the reader; the quoted source stays untouched."""
+    """A wording change made for the reader; the quoted source stays untouched.
+
+    `at` is where `original` started in the text at the moment of the change (changes apply in
+    list order), so the extracted text can be restored mechanically (`extracted_text`).
+    Documents from before schema 1.2 have no `at`.
+    """
 
     original: str
     replacement: str
+    at: int | None = None
 
 
 def is_capitalisation(substitution: Substitution) -> bool:
@@ -193,9 +201,21 @@ def is_capitalisation(substitution: Substitution) -> bool:
             and substitution.original.lower() == substitution.replacement.lower())
 
 
-def extracted_text(text: str, substitutions: list[Substitution]) -> str:
-    """`text` as it was extracted, before a recorded capitalisation of its first letter (the
-    composer trims "Furthermore, the ..." to "the ..."; the display starts it "The ...")."""
+def extracted_text(text: str, substitutions: list[Substitution]) -> str | None:
+    """`text` as it was extracted from its source sentence, before the recorded changes.
+
+    Positioned changes are undone last to first; None when one does not fit the text (the
+    wording was changed without a record). Changes without a position (stored answers from
+    before 1.2) can only be a capitalisation of the first letter: the composer trims
+    "Furthermore, the ..." to "the ..."; the display starts it "The ...".
+    """
+    if substitutions and all(s.at is not None for s in substitutions):
+        for sub in reversed(substitutions):
+            at = sub.at or 0
+            if text[at:at + len(sub.replacement)] != sub.replacement:
+                return None
+            text = text[:at] + sub.original + text[at + len(sub.replacement):]
+        return text
     if text and any(is_capitalisation(s) for s in substitutions):
         return text[0].lower() + text[1:]
     return text
@@ -242,12 +262,23 @@ class EvidenceSummary(BaseModel):
 
 class DirectAnswer(BaseModel):
     text: str
+    # The verdict in plain words for the reader ("Probably yes."), written by CiteMed from
+    # `verdict` alone: it adds no claim and is not part of the traceable `text`.
+    lead: str = ""
     verdict: Verdict | None = None
     # Pooled stance probabilities (yes / no / maybe) behind the verdict; empty otherwise.
     verdict_scores: dict[str, float] = Field(default_factory=dict)
     citations: list[int] = Field(default_factory=list)
     sentence_ids: list[str] = Field(default_factory=list)
     substitutions: list[Substitution] = Field(default_factory=list)
+
+
+class Abbreviation(BaseModel):
+    """A short form used on the page and its long form, verbatim from a cited document."""
+
+    short_form: str
+    long_form: str
+    document_id: str
 
 
 class Generation(BaseModel):
@@ -275,6 +306,8 @@ class Answer(BaseModel):
     disclaimer: str = ""
     notices: list[str] = Field(default_factory=list)
     reading_grade: float | None = None
+    # Patient view: the short forms its statements use, as the cited documents define them.
+    abbreviations: list[Abbreviation] = Field(default_factory=list)
     generation: Generation = Field(default_factory=Generation)
 
     model_config = {"populate_by_name": True}

@@ -84,12 +84,17 @@ def _render(answer: Answer, style: _Style) -> str:
     for notice in answer.notices:
         lines += [f"> {style.strong(esc(notice))}", ""]
     direct = answer.direct_answer
-    verdict = f"{style.strong(VERDICT_WORDS[direct.verdict] + '.')} " if direct.verdict else ""
+    verdict = (f"{style.strong(direct.lead or VERDICT_WORDS[direct.verdict] + '.')} "
+               if direct.verdict else "")
     lines += [f"{verdict}{esc(display(direct.text))}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:
         s = answer.evidence_summary
         lines += [f"Evidence: {s.supporting} supporting, {s.opposing} opposing, "
                   f"{s.neutral} neutral.", ""]
+    if answer.abbreviations:
+        lines += [style.heading("Short forms on this page", 2), ""]
+        lines += [f"- {esc(a.short_form)}: {esc(a.long_form)}" for a in answer.abbreviations]
+        lines.append("")
     for section in answer.sections:
         lines += [style.heading(section.title, 2), ""]
         for bullet in section.bullets:

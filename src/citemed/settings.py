@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    llm_timeout_seconds: float = 30.0
 
     # Web / articles
     # How often a running server looks for a new ingest (one stat() of manifest.json).

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from citemed.audience import PLAIN_VERDICTS
 from tests.browser.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -81,6 +82,8 @@ def test_audience_switch_rewords_for_patients_and_keeps_quotes(page, server):
     page.goto(f"{server}/ask?q={question}")
     clinician_text = page.locator("article.answer").inner_text()
     assert "myalgia" in clinician_text
+    clinician_grade = float(re.search(r"grade (\d+\.\d)", page.locator(".grade").first
+                                      .inner_text()).group(1))
     page.get_by_role("link", name="Patient or caregiver").click()
     page.wait_for_url(re.compile(r"audience=patient"))
     assert page.get_by_role("link", name="Patient or caregiver").get_attribute(
@@ -95,7 +98,11 @@ def test_audience_switch_rewords_for_patients_and_keeps_quotes(page, server):
     page.locator(".wording summary").first.click()
     assert "myalgia → muscle pain" in page.locator(".wording").first.inner_text()
     assert "About this information" in page.locator(".disclaimer h2").inner_text()
-    assert re.search(r"grade \d+\.\d", page.locator(".grade").first.inner_text())
+    # The short answer opens with the verdict in plain words and reads at a lower grade.
+    assert body.locator(".direct-text .verdict").inner_text() in PLAIN_VERDICTS.values()
+    patient_grade = float(re.search(r"grade (\d+\.\d)", page.locator(".grade").first
+                                    .inner_text()).group(1))
+    assert patient_grade < clinician_grade
     screenshot(page, "answer-patient")
 
 

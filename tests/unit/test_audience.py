@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from citemed.audience import PATIENT_DISCLAIMER, Rewriter, adapt
+from citemed.audience import PATIENT_DISCLAIMER, PLAIN_VERDICTS, Rewriter, adapt
 from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import CRISIS_NOTICE, URGENT_NOTICE, red_flags, urgent_notices
 from citemed.audience.vocabulary import (
@@ -11,6 +11,7 @@ from citemed.audience.vocabulary import (
     mine_pairs,
 )
 from citemed.engine import Engine
+from citemed.eval.answers import traceability
 from citemed.model import (
     Answer,
     AnswerSection,
@@ -26,12 +27,22 @@ from tests.web_documents import web_documents
 
 
 def test_rewriter_records_every_substitution_and_keeps_case():
-    text, subs = Rewriter(CURATED).rewrite(
-        "Arthralgia and myalgias were common (95% CI 1.2-3.4) in postmenopausal women.")
+    source = "Arthralgia and myalgias were common (95% CI 1.2-3.4) in postmenopausal women."
+    text, subs = Rewriter(CURATED).rewrite(source)
     assert text == "Joint pain and muscle pain were common in after menopause women."
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(95% CI 1.2-3.4)", ""), ("Arthralgia", "Joint pain"), ("myalgias", "muscle pain"),
+        (" (95% CI 1.2-3.4)", ""), ("Arthralgia", "Joint pain"), ("myalgias", "muscle pain"),
         ("postmenopausal", "after menopause")]
+    # The record is complete: undoing it gives back the source sentence byte for byte.
+    assert extracted_text(text, subs) == source
+
+
+def test_every_occurrence_is_recorded_and_an_unrecorded_change_is_caught():
+    source = "Myalgia is common; myalgia (muscle pain) and renal myalgia persist."
+    text, subs = Rewriter(CURATED).rewrite(source)
+    assert text == "Muscle pain is common. Myalgia (muscle pain) and kidney muscle pain persist."
+    assert extracted_text(text, subs) == source
+    assert extracted_text(text.replace("kidney", "liver"), subs) is None
 
 
 def test_rewriter_leaves_a_term_that_is_already_glossed():
@@ -81,12 +92,17 @@ def test_library_vocabulary_is_cached_per_library_version(library):
     assert library.version in cache.read_text()
 
 
-def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
+MYALGIA_QUESTION = "Does metformin cause myalgia in men with type 2 diabetes?"
+
+
+def _web_engine(library) -> Engine:
     library.ingest_documents(web_documents(), source_name="fixture")
     library.refresh_indexes()
-    engine = Engine(library.settings, library=library)
-    question = "Does metformin cause myalgia in men with type 2 diabetes?"
-    clinician = engine.ask(question, audience="clinician")
+    return Engine(library.settings, library=library)
+
+
+def test_adapt_for_patients_rewords_trims_and_keeps_quotes(library):
+    clinician = _web_engine(library).ask(MYALGIA_QUESTION, audience="clinician")
     patient = adapt(clinician, "patient", vocabulary=CURATED)
     assert "myalgia" in clinician.direct_answer.text
     assert "muscle pain" in patient.direct_answer.text
@@ -125,13 +141,13 @@ def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbrev
                                   "data are limited.")
     assert text == "Enteroscopy is safe. It is widely used. However, data are limited."
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(DBE)", ""), ("; it", ". It"), (", however", ". However")]
+        (" (DBE)", ""), ("; it", ". It"), (", however", ". However")]
     kept, _ = rewriter.rewrite("Enteroscopy (DBE) is safe, but DBE finds lesions.")
     assert kept == "Enteroscopy (DBE) is safe, but DBE finds lesions."
     # Joints inside brackets are not sentence boundaries; group counts are statistics.
     counts, subs = rewriter.rewrite("Of 117 people (sham = 43; none = 34), most improved.")
     assert counts == "Of 117 people, most improved."
-    assert [(s.original, s.replacement) for s in subs] == [("(sham = 43; none = 34)", "")]
+    assert [(s.original, s.replacement) for s in subs] == [(" (sham = 43; none = 34)", "")]
     nested, _ = rewriter.rewrite("Scores rose (in both arms; see text) over time.")
     assert nested == "Scores rose (in both arms; see text) over time."
 
@@ -210,7 +226,7 @@ def test_rewriter_trims_detail_framing_and_emphasis_and_splits_whole_clauses():
     assert text == ("The short stay ward cut stays to 17.5 hours. But the readmission rate "
                     "was unchanged.")
     assert [(s.original, s.replacement) for s in subs] == [
-        ("(Westmead Hospital)", ""), ("In conclusion, the", "The"),
+        (" (Westmead Hospital)", ""), ("In conclusion, the", "The"),
         (", particularly in infants", ""), (", but the", ". But the")]
     # "although" opens the same contrast as a sentence starting "But".
     contrast, _ = rewriter.rewrite("The marker is useful, although its error rate was 25%.")
@@ -233,7 +249,7 @@ def test_trimmed_lower_case_starts_are_capitalised_and_recorded_for_both_audienc
         bullets = {b.sentence_ids[0]: b for b in adapted.all_bullets()}
         changed, kept = bullets["doc:1#0.0"], bullets["doc:2#0.0"]
         assert changed.text == "The drug lowered weight."
-        assert Substitution(original="the", replacement="The") in changed.substitutions
+        assert Substitution(original="the", replacement="The", at=0) in changed.substitutions
         assert extracted_text(changed.text, changed.substitutions) == "the drug lowered weight."
         assert kept.text == "mRNA levels rose." and not kept.substitutions
 
@@ -247,3 +263,62 @@ def test_lay_words_fix_the_article_and_passive_forms():
     kept, subs = Rewriter(CURATED).rewrite("A myalgia score rose.")
     assert kept == "A muscle pain score rose."
     assert [(s.original, s.replacement) for s in subs] == [("myalgia", "muscle pain")]
+
+
+def test_patient_short_answer_reads_easier_and_every_statement_stays_traceable(library):
+    engine = _web_engine(library)
+    clinician = engine.ask(MYALGIA_QUESTION, audience="clinician")
+    patient = engine.ask(MYALGIA_QUESTION, audience="patient")
+    # Easier as a whole (plain verdict lead + evidence) and in the evidence statement alone.
+    assert patient.reading_grade < clinician.reading_grade
+    assert (flesch_kincaid_grade(patient.direct_answer.text)
+            < flesch_kincaid_grade(clinician.direct_answer.text))
+    assert patient.direct_answer.lead == PLAIN_VERDICTS[patient.direct_answer.verdict]
+    assert clinician.direct_answer.lead == ""
+    assert patient.direct_answer.substitutions
+    # Undoing each statement's recorded changes gives a contiguous span of a cited quote ...
+    ok, total = traceability(patient)
+    assert total == 1 + len(patient.all_bullets()) and ok == total
+    for ref in patient.references:  # ... and the quotes are the stored sentences.
+        texts = {sid: s.text for sid, _sec, s in library.document(ref.document_id).iter_sentences()}
+        assert all(texts[q.sentence_id] == q.text for q in ref.quotes)
+    # A wording change without a record is caught.
+    patient.direct_answer.text = patient.direct_answer.text.replace("muscle", "joint")
+    assert traceability(patient)[0] == total - 1
+
+
+def test_rewriter_splits_contrasts_and_inferences_and_drops_study_framing():
+    rewriter = Rewriter({})
+    cases = {
+        "Although the sample was small, the drug lowered pain.":
+            "The sample was small. But the drug lowered pain.",
+        "Pain fell at 6 weeks, suggesting that the drug works.":
+            "Pain fell at 6 weeks. This suggests that the drug works.",
+        "Pain fell, and thus the drug was continued.": "Pain fell. So the drug was continued.",
+        "In this retrospective cohort study, pain fell.": "Pain fell.",
+        # Not whole clauses, or a list: left alone.
+        "While waiting, patients read.": "While waiting, patients read.",
+        "While limited by its design, the study is reassuring.":
+            "While limited by its design, the study is reassuring.",
+        "Addition of the tilt, however, causes ischemia.":
+            "Addition of the tilt, however, causes ischemia.",
+        "Values were 90% for MRI; 95% for CT; and 96% for both.":
+            "Values were 90% for MRI; 95% for CT; and 96% for both.",
+        "Age; sex; and weight were recorded.": "Age; sex; and weight were recorded.",
+        "Twenty patients, showing no signs, went home.":
+            "Twenty patients, showing no signs, went home.",
+        "In all groups, although the loss was larger, the weight was also larger.":
+            "In all groups, although the loss was larger, the weight was also larger.",
+        "Not only the placebo but the drug also lowered pain.":
+            "Not only the placebo but the drug also lowered pain.",
+        "Although small, older, and frail, the patients improved.":
+            "Although small, older, and frail, the patients improved.",
+    }
+    for source, expected in cases.items():
+        text, subs = rewriter.rewrite(source)
+        assert text == expected
+        assert extracted_text(text, subs) == source
+    # A change is listed as whole words: "Although the" -> "The", not "Although t" -> "T".
+    _text, subs = rewriter.rewrite("Although the sample was small,  the drug lowered pain.")
+    assert [(s.original, s.replacement) for s in subs] == [
+        ("Although the", "The"), (",  the", ". But the")]

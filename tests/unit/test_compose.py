@@ -50,6 +50,40 @@ def test_section_plan_follows_the_question():
     assert mechanism[:2] == ("answer", "mechanism") and mechanism[-1] == "pitfalls"
 
 
+@pytest.mark.parametrize(("question", "facet"), [
+    ("What are the side effects of metformin?", "pitfalls"),
+    ("How is celiac disease diagnosed?", "diagnosis"),
+    ("How is gout treated?", "treatment"),
+    ("What are the symptoms of gout?", "presentation"),
+    ("How common is psoriasis?", "prevalence"),
+    ("Who is at risk for glaucoma?", "risk"),
+    ("What causes gout?", "mechanism"),
+    ("What is the outlook for people with ALS?", "prognosis"),
+    # A yes/no question keeps the facet of its clinical intent, not of a word in it.
+    ("Does metformin treat the symptoms of PCOS?", "treatment"),
+])
+def test_open_questions_name_the_facet_that_answers_them(question, facet):
+    analysis = analyze_question(question)
+    assert analysis.intent_facet == facet
+    plan = section_plan(analysis)
+    assert plan[:2] == ("answer", facet)
+    if facet != "pitfalls":
+        assert plan[-1] == "pitfalls"
+
+
+def test_an_open_question_is_answered_first_by_the_facet_it_asks_for():
+    study = _doc("31", "Celiac disease in adults: a cohort study", [
+        ("CONCLUSIONS", "Dietary therapy improved symptoms in 85% of adults diagnosed with "
+                        "celiac disease."),
+    ])
+    page = _doc("32", "Celiac disease: diagnosis", [
+        ("How is celiac disease diagnosed?", "Celiac disease is diagnosed with blood tests "
+                                             "and an intestinal biopsy."),
+    ], kind=Kind.CONSUMER)
+    answer = compose("How is celiac disease diagnosed?", _hits(study, page))
+    assert answer.direct_answer.text.startswith("Celiac disease is diagnosed with blood tests")
+
+
 def test_concepts_drop_question_words_and_split_compounds():
     analysis = analyze_question("Is aromatase inhibitor-induced arthralgia linked to estrogen?")
     assert analysis.concepts == ("aromatas", "inhibitor", "arthralgia", "estrogen")
@@ -95,6 +129,22 @@ def test_facets():
     assert facet_of("Calcium supplements reduce the risk of fracture.") == "prevention"
     assert facet_of("Women who took tamoxifen first were less likely to develop arthralgia.") \
         == "risk"
+    # "frequently affects the toes" describes where it shows, not how common it is.
+    assert facet_of("Gout frequently affects the big toe with sudden pain.") == "presentation"
+
+
+def test_consumer_page_topic_sets_the_facet_but_never_hides_a_warning():
+    symptom_wording = "With treatment the symptoms of gout ease within days."
+    assert facet_of(symptom_wording) == "treatment"
+    assert facet_of("The pain comes from crystals in the joint.", "causes") == "mechanism"
+    assert facet_of(symptom_wording, "treatment") == "treatment"
+    assert facet_of("Most people feel better within a week.", "outlook") == "prognosis"
+    # Research under way is not a care option, whatever it is about.
+    assert facet_of("Studies are testing new gout medicines.", "research") == "other"
+    assert facet_of("Do not take aspirin during an attack.", "treatment") == "pitfalls"
+    # A page topic the table does not know leaves the wording to decide.
+    assert facet_of("Steroid injections treat the swollen joint.", "support groups") \
+        == "treatment"
 
 
 AI_STUDY = _doc("1", "Estrogen deprivation and aromatase inhibitor arthralgia: a cohort study", [
@@ -170,6 +220,28 @@ def test_abstains_instead_of_padding_with_loosely_related_sources(library):
     assert engine.search("What is the first-line treatment of migraine?")
     assert answer.abstained and answer.references == [] and answer.sections == []
     assert "migraine" in answer.direct_answer.text
+
+
+def test_paraphrased_question_is_answered_from_a_cut_off_snippet():
+    # BioASQ-style snippet: the annotator's cut drops the full stop, and the question puts the
+    # finding in the passive voice ("transported by platelets" vs "platelets transport").
+    snippet = _doc("6", "PubMed 6", [
+        ("ABSTRACT", "Platelets transport and store virtually all plasma serotonin in dense "
+                     "granules"),
+    ])
+    answer = compose("Is serotonin transported by platelets?", _hits(snippet))
+    assert not answer.abstained
+    assert answer.direct_answer.text.startswith("Platelets transport and store")
+    assert [r.document_id for r in answer.references] == ["t:6"]
+    assert traceability(answer) == (1, 1)
+
+
+def test_a_snippet_cut_inside_a_word_is_never_quoted():
+    snippet = _doc("7", "PubMed 7", [
+        ("ABSTRACT", "ored in platelets is virtually all of the plasma serotonin of the body"),
+    ])
+    answer = compose("Is serotonin stored in platelets?", _hits(snippet))
+    assert answer.abstained and answer.references == []
 
 
 def test_patient_audience_gets_its_own_disclaimer():
@@ -260,3 +332,38 @@ def test_guideline_advising_against_withholds_the_yes_and_says_why(tmp_path):
     if answer.direct_answer.verdict == "uncertain":
         assert CONTRARY_NOTICE in answer.notices
     library.close()
+
+
+def test_no_verdict_from_evidence_that_never_names_the_questions_focus():
+    # Two pages about medicines in pregnancy, neither naming the drug asked about.
+    general = _doc("41", "Medicines in pregnancy", [
+        ("CONCLUSIONS", "Most medicines taken in pregnancy were safe for the baby in this "
+                        "cohort of pregnant women."),
+    ])
+    named = _doc("42", "Ibuprofen in pregnancy", [
+        ("CONCLUSIONS", "Ibuprofen taken in pregnancy was safe for the baby in this cohort of "
+                        "pregnant women."),
+    ])
+    question = "Is ibuprofen safe in pregnancy?"
+    answer = compose("Is cetirizine safe in pregnancy?", _hits(general))
+    assert answer.direct_answer.verdict == "insufficient" and not answer.abstained
+    assert any('"cetirizine"' in notice for notice in answer.notices)
+    # Evidence that names it gets a verdict as before.
+    assert compose(question, _hits(named, general)).direct_answer.verdict != "insufficient"
+
+
+def test_no_verdict_when_the_cited_evidence_leaves_half_the_question_unaddressed():
+    idf = {"survivor": 5.0, "exercis": 3.0, "fatigu": 3.0, "cancer": 1.0}.get
+    diet = _doc("43", "Diet after cancer", [
+        ("CONCLUSIONS", "Cancer survivors who followed the diet advice reported better overall "
+                        "health than other cancer survivors."),
+    ])
+    question = "Does exercise improve fatigue in cancer survivors?"
+    answer = compose(question, _hits(diet), idf=lambda term: idf(term, 0.5))
+    assert answer.direct_answer.verdict == "insufficient"
+    walking = _doc("44", "Walking after cancer", [
+        ("CONCLUSIONS", "Cancer survivors who took up exercise reported significantly better "
+                        "overall health than other cancer survivors."),
+    ])
+    answer = compose(question, _hits(walking), idf=lambda term: idf(term, 0.5))
+    assert answer.direct_answer.verdict != "insufficient"

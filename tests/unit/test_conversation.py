@@ -42,6 +42,21 @@ def test_aspect_follow_up_without_a_drug_uses_the_first_topic():
                  "how is it treated?") == "What is the treatment of aromatase inhibitor arthralgia?"
 
 
+def test_medicine_aspects_after_a_condition_concern_its_treatment():
+    assert after("How is gout treated?", "and the dose?") == (
+        "What is the dose of the treatment for gout?")
+    assert after("How is gout treated?", "what are the side effects?") == (
+        "What are the side effects of the treatment for gout?")
+    # Aspects of the condition itself stay with the condition.
+    assert after("How is gout treated?", "what are the symptoms?") == (
+        "What are the symptoms of gout?")
+
+
+def test_what_about_a_medicine_after_a_condition_asks_whether_it_helps():
+    assert after("How is gout treated?", "What about colchicine?") == (
+        "Is colchicine effective for gout?")
+
+
 def test_pronoun_is_replaced_by_the_earlier_focus():
     assert after("Is metformin effective for type 2 diabetes?", "Does it cause weight gain?") == (
         "Does metformin cause weight gain?")

@@ -89,6 +89,20 @@ def test_british_spelling_matches_american_text(expansion_library):
     assert "Anemia" in hits[0].sentences[0].text
 
 
+def test_a_verb_in_the_question_finds_the_noun_of_the_same_act(expansion_library):
+    # "treated" stems to "treat", the fixture's "Anemia is treated" aside; the title-only
+    # document says "treatment", which only the word family reaches.
+    expansion_library.ingest_documents([
+        _doc("page", "Hyperuricemia: treatment", "Allopurinol lowers urate levels."),
+    ], source_name="t")
+    expansion_library.refresh_indexes()
+    index = expansion_library.lexical
+    query = analyze("How is hyperuricemia treated?", vocab=index.vocab)
+    assert 0 < query.terms["treatment"] < 1.0 and query.expansions["treatment"] == "treat"
+    assert search(expansion_library, "How is hyperuricemia treated?", k=1)[0].document.id \
+        == "t:page"
+
+
 def test_priors_order_equally_matching_documents_and_switch_off(tmp_path):
     body = "Statins lower cholesterol in adults with diabetes."
     docs = [_doc("case", "Statins and cholesterol", body, Kind.CASE_REPORT, 2018),

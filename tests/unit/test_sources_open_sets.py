@@ -1,5 +1,6 @@
 """Readers for the open JSONL sets, on small hand-written fixtures in each set's schema."""
 
+import json
 from pathlib import Path
 
 from citemed.errors import SourceError
@@ -54,6 +55,49 @@ def test_medquad_page_title_site_terms_and_clean_paragraphs():
     # The truncated line 2 and the record without an answer (line 4) are reported, not fatal.
     assert [(e.record, "invalid JSON" in str(e)) for e in errors] == [(2, True), (4, False)]
     assert "medquad.jsonl [record 4]" in str(errors[1]) and "answer" in str(errors[1])
+
+
+def read_medquad_answer(tmp_path: Path, answer: str) -> Document:
+    """One Glimmer Syndrome page whose answer is `answer`, read by the MedQuAD reader."""
+    record = {"id": "2_Demo/0002#1", "focus": "Glimmer Syndrome", "question_type": "treatment",
+              "question": "What are the treatments for Glimmer Syndrome ?", "answer": answer,
+              "source_collection": "2_Demo", "source": "GARD"}
+    path = tmp_path / "medquad.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    docs, errors = read_path(path, "medquad")
+    assert not errors and len(docs) == 1
+    assert_offsets_exact(docs[0])
+    return docs[0]
+
+
+def test_medquad_flattened_subheadings_do_not_open_the_next_sentence(tmp_path):
+    # Upstream answers carry page sub-headings inline, with no punctuation after them.
+    answer = ("Relief Is Possible With care, most people with glimmer syndrome feel better. "
+              "Usual Treatments The usual treatment is a cool cream. "
+              "The Glimmer Research Center is in Oslo.")
+    doc = read_medquad_answer(tmp_path, answer)
+    assert [s.text for s in doc.sections[0].sentences] == [
+        "Relief Is Possible", "With care, most people with glimmer syndrome feel better.",
+        "Usual Treatments", "The usual treatment is a cool cream.",
+        # A proper name followed by a verb is a sentence, not a heading.
+        "The Glimmer Research Center is in Oslo.",
+    ]
+
+
+def test_medquad_list_copied_without_its_dashes_is_read_once(tmp_path):
+    # Upstream pages sometimes repeat a bulleted list as plain text, items run together.
+    answer = ("Some medicines raise the level of glimmer dust in the blood.   - sparkle pills, "
+              "which are taken to brighten the skin of people with dull skin   - shine drops, "
+              "a tonic also known as lustre water.  sparkle pills, which are taken to brighten "
+              "the skin of people with dull skin shine drops, a tonic also known as lustre "
+              "water. Ask your doctor before you stop any medicine.")
+    doc = read_medquad_answer(tmp_path, answer)
+    assert [s.text for s in doc.sections[0].sentences] == [
+        "Some medicines raise the level of glimmer dust in the blood.",
+        "- sparkle pills, which are taken to brighten the skin of people with dull skin",
+        "- shine drops, a tonic also known as lustre water.",
+        "Ask your doctor before you stop any medicine.",
+    ]
 
 
 def test_medicationqa_titles_from_the_page_section_and_pmid_from_url():

@@ -256,3 +256,11 @@ def test_a_running_server_picks_up_a_new_ingest_without_restart(tmp_path):
         assert "webfix:zinc-cold" in {ref["document_id"] for ref in after["references"]}
         page = httpx.get(f"{base}/ask", params={"q": question}, timeout=30).text
         assert "shortened the common cold in children by one day" in page
+
+
+def test_reading_grade_label_never_shows_a_negative_grade():
+    from citemed.web.views import grade_label
+
+    assert grade_label(-1.4) == "below grade 1"
+    assert grade_label(0.99) == "below grade 1"
+    assert grade_label(7.96) == "grade 8.0"

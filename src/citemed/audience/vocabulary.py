@@ -46,7 +46,7 @@ CURATED: dict[str, str] = {
     "incidence": "number of new cases",
     "mortality": "death rate", "morbidity": "illness", "etiology": "cause",
     "aetiology": "cause", "idiopathic": "of unknown cause", "acute": "sudden",
-    "chronic": "long-lasting", "asymptomatic": "without symptoms", "lesion": "damaged area",
+    "chronic": "long-term", "asymptomatic": "symptom-free", "lesion": "damaged area",
     "lesions": "damaged areas", "inflammation": "swelling and irritation",
     "hemorrhage": "bleeding", "haemorrhage": "bleeding", "thrombosis": "blood clot",
     "embolism": "blockage by a clot", "anemia": "low red blood cells",
@@ -73,7 +73,7 @@ CURATED: dict[str, str] = {
     "therapeutic": "treatment", "physician": "doctor", "physicians": "doctors",
     "additionally": "also", "numerous": "many", "sufficient": "enough", "prior to": "before",
     "in order to": "to", "elevated": "raised", "diminished": "lowered",
-    "symptomatic": "with symptoms", "dysfunction": "problems", "hospitalization": "hospital stay",
+    "dysfunction": "problems", "hospitalization": "hospital stay",
     "hospitalisation": "hospital stay", "intervention": "treatment", "interventions": "treatments",
     # Frequent long words in PubMedQA train_dev conclusions (four or more syllables) whose
     # plain form reads the same in any position ("additional" -> "extra", not "more": "an more").
@@ -102,6 +102,20 @@ CURATED: dict[str, str] = {
     "socioeconomic": "income and social", "socio-economic": "income and social",
     "appropriately": "properly", "xerostomia": "dry mouth", "thrombolysis": "clot-busting",
     "cystectomy": "bladder removal", "disparities": "gaps", "radiographic": "X-ray",
+    # Session 2: more frequent long words of PubMedQA train_dev patient answers, again only where
+    # the plain word fits every position ("symptomatic relapse" has none, so it stays; nor do
+    # "progression" of a tumour into a vein, "recurrence" and "assessment", tried and dropped).
+    "hypoglycaemia": "low blood sugar", "hyperglycaemia": "high blood sugar",
+    "revealed": "showed", "reveal": "show", "reveals": "shows", "medication": "medicine",
+    "medications": "medicines", "moreover": "also", "consequently": "so",
+    "identify": "find", "identified": "found", "identifying": "finding",
+    "determine": "find out", "determining": "finding out", "therapy": "treatment",
+    "therapies": "treatments", "duration": "length", "necessary": "needed",
+    "unnecessary": "not needed", "examination": "exam", "examinations": "exams",
+    "subsequent": "later", "management": "care",
+    "smoking cessation": "quitting smoking", "cessation": "stopping", "neonates": "newborns",
+    "neonatal": "newborn", "adolescents": "teenagers", "elderly": "older",
+    "utilized": "used", "utilised": "used",
     # General glosses beating organ-specific ones mined from single pages ("lung scarring").
     "fibrosis": "scarring", "stenosis": "narrowing", "cardiomyopathy": "heart muscle disease",
 }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from citemed.compose.facets import FACET_TITLES, facet_of
+from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
     analyze_question,
@@ -34,6 +35,7 @@ from citemed.model import (
     Audience,
     Bullet,
     DirectAnswer,
+    Generation,
     Hit,
 )
 from citemed.text import STOPWORDS, raw_tokens
@@ -58,6 +60,10 @@ MAX_BULLETS = 14
 MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
 KEY_FINDING_RELEVANCE = 0.7
+# How much more an open question's direct answer prefers a sentence of the asked-for facet.
+LEAD_INTENT_FACTOR = 2.0
+# A yes/no verdict needs cited evidence naming at least half the question's concept weight.
+UNADDRESSED_SHARE = 0.5
 
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
@@ -78,17 +84,27 @@ def compose(
     max_references: int = 8,
     max_bullets_per_section: int = 4,
     idf: Callable[[str], float] | None = None,
+    verdict_reader: LLMVerdictReader | None = None,
 ) -> Answer:
-    """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf."""
+    """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
+
+    With a `verdict_reader` (an optional language model) the yes/no verdict is the model's
+    reading of the cited sentences; the page's text stays extractive either way.
+    """
     analysis = analyze_question(question)
     considered = hits[:max_references]
     relevance = Relevance(analysis, considered, idf) if considered else None
     pool = candidates(analysis, considered, relevance, max_documents=max_references) \
         if relevance else []
+    if relevance and not pool:
+        # The relevant documents hold only cut-off passages (snippets): quote those excerpts
+        # rather than claim the library says nothing. The relevance gate is unchanged.
+        pool = candidates(analysis, considered, relevance, max_documents=max_references,
+                          excerpts=True)
     if not pool:
         return _abstain(analysis, audience)
 
-    lead = max(pool, key=_lead_score)
+    lead = max(pool, key=lambda cand: _lead_score(analysis, cand))
     floor = MIN_SCORE_SHARE * pool[0].score
     # The lead goes first so that other sources stating the same finding join its citations.
     lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
@@ -98,17 +114,41 @@ def compose(
     verdict = summary = None
     scores: dict[str, float] = {}
     notices: list[str] = []
+    mode = "extractive"
+    cited = list(dict.fromkeys(hit.document.id for draft in
+                               [direct, *(d for _, ds in drafts for d in ds)]
+                               for hit, _ in draft.sources))
+    missing = _missing_concepts(analysis, relevance, cited)
     if analysis.is_yesno:
         # Only the documents the page cites vote, so the evidence summary counts what the
         # reader can check in the reference list.
-        cited = {hit.document.id for draft in [direct, *(d for _, ds in drafts for d in ds)]
-                 for hit, _ in draft.sources}
         stances = [document_stance(analysis, doc_id, weight, texts)
                    for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
         verdict, summary, scores = decide(stances)
-        if (verdict == "uncertain" and any(s.contrary for s in stances)
-                and max(scores, key=scores.get) == "yes"):  # type: ignore[arg-type]
+        contrary = any(s.contrary for s in stances)
+        leans_yes = bool(scores) and max(scores, key=scores.get) == "yes"  # type: ignore[arg-type]
+        if verdict_reader is not None and stances:
+            shown = list(dict.fromkeys(sentence.text for draft in
+                                       [direct, *(d for _, ds in drafts for d in ds)]
+                                       for _, sentence in draft.sources))
+            try:
+                verdict = verdict_reader.verdict(question, shown).verdict
+                leans_yes = verdict == "yes"
+                mode = f"extractive; verdict read by {verdict_reader.model}"
+                if verdict == "yes" and contrary:
+                    verdict = "uncertain"
+            except LLMError as error:
+                notices.append(f"The configured language model gave no usable verdict "
+                               f"({error}); the verdict is CiteMed's own stance reading.")
+        if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
+        mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+        if (relevance.focus and relevance.focus not in mentioned) or \
+                1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE:
+            # Evidence that never names the question's most specific concept, or half of what
+            # it asks about, cannot answer it: "Is aspirin safe in pregnancy?" gets no
+            # "probably yes" from a page about medicines in pregnancy that never names aspirin.
+            verdict = "insufficient"
 
     citations = Citations()
     direct_answer = DirectAnswer(
@@ -130,9 +170,8 @@ def compose(
         question=question, resolved_question=question, question_type=analysis.qtype,
         audience=audience, direct_answer=direct_answer, sections=sections,
         references=references, evidence_summary=summary,
-        disclaimer=DISCLAIMERS[audience],
-        notices=[*notices,
-                 *_missing_concepts(analysis, relevance, [r.document_id for r in references])],
+        disclaimer=DISCLAIMERS[audience], generation=Generation(mode=mode),
+        notices=[*notices, *missing],
     )
 
 
@@ -152,10 +191,15 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
 
 
-def _lead_score(cand: Candidate) -> float:
-    """Scores already weigh document relevance, evidence kind and role; for the lead statement
-    a conclusion that names the question's concepts counts extra: it is what a reader wants."""
-    return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
+    """Scores already weigh document relevance, evidence kind and role. For a yes/no question
+    a conclusion that names the question's concepts counts extra: it is what a reader wants.
+    An open question ("How is X diagnosed?") is answered first by a statement of the facet it
+    asks for, whichever part of a source it comes from."""
+    if analysis.is_yesno:
+        return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+    on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
+    return cand.score * (1.0 + cand.relevance) * on_intent
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

@@ -26,24 +26,40 @@ FACET_TITLES = {
 
 # First match wins, so the specific facets (pitfalls, limitations) are tried before the broad.
 _FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|do not use|caution|adverse (?:event|effect|reaction)|toxicit|interact(?:ion|s) with|harm)", re.I)),
+    ("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|do not (?:use|take)|don.t (?:use|take)|caution|adverse (?:event|effect|reaction)|toxicit|interact(?:ion|s) with|harm)", re.I)),
     ("limitations", re.compile(r"\b(limitation|limited (?:evidence|data)|further (?:research|studies|stud)|larger (?:studies|trials)|small sample|remains? (?:unclear|unknown|controversial)|not well (?:studied|understood|established)|poorly understood|insufficient evidence|more research|needs? to be (?:confirmed|validated)|warrant)", re.I)),
     ("prevention", re.compile(r"\b(prevent|prophyla|reduces? the (?:incidence|likelihood|risk)|lower(?:s|ed)? the risk|monitor|follow-up|surveillance|vaccin|screening)", re.I)),
     ("treatment", re.compile(r"\b(treat|therap|dose|dosage|mg\b|medication|surger|intervention|exercise|management|efficac|first-line|randomi[sz]ed to|placebo|administ|should be offered|comedication|supplement)", re.I)),
     ("diagnosis", re.compile(r"\b(diagnos|sensitivity|specificity|accuracy|biomarker|imaging|detect|positive predictive|ROC|area under)", re.I)),
     ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I)),
-    ("prevalence", re.compile(r"\b(prevalen|incidence|frequen|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
+    ("prevalence", re.compile(r"\b(prevalen|incidence|frequency|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
     ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I)),
     ("risk", re.compile(r"\b(risk factor|at (?:an? )?(?:increased|higher|lower|reduced) risk|(?:less|more) likely to (?:develop|have|experience)|associated with|association (?:between|with)|odds ratio|correlat|linked to|had (?:more|fewer) (?:patients|cases|women|men|participants))", re.I)),
     ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I)),
 ]
 
 
-def facet_of(text: str) -> str:
+# A consumer page section already says what it is about (MedQuAD's question types): a sentence
+# on the "treatment" page is about treatment even when it says "the symptoms improve". Only the
+# warning facets still win over the page's topic. "research" pages describe studies under way,
+# not established care, so they never fill a care facet.
+PAGE_TOPIC_FACET = {
+    "treatment": "treatment", "symptoms": "presentation", "causes": "mechanism",
+    "genetic changes": "mechanism", "inheritance": "mechanism", "frequency": "prevalence",
+    "exams and tests": "diagnosis", "outlook": "prognosis", "complications": "prognosis",
+    "prevention": "prevention", "susceptibility": "risk", "research": "other",
+}
+_WARNING_FACETS = ("pitfalls", "limitations")
+
+
+def facet_of(text: str, page_topic: str | None = None) -> str:
+    """The facet of a sentence; `page_topic` is the topic of the consumer page it comes from."""
     for facet, pattern in _FACET_PATTERNS:
         if pattern.search(text):
-            return facet
-    return "other"
+            if facet in _WARNING_FACETS or page_topic not in PAGE_TOPIC_FACET:
+                return facet
+            break
+    return PAGE_TOPIC_FACET.get(page_topic or "", "other")
 
 
 # ---------------------------------------------------------------- roles

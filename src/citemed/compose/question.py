@@ -31,6 +31,31 @@ _TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
     ("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I)),
 ]
 
+# The facet an open question asks for, checked in this order ("What are the side effects of
+# X?" wants pitfalls first, "How is X diagnosed?" diagnosis). Yes/no questions keep the facet
+# of their clinical intent instead: "Does X cause Y?" is weighed as a whole.
+_FACET_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("pitfalls", re.compile(r"\b(side[- ]effects?|adverse|toxicit|safe|safety|contraindicat|"
+                            r"interact|harm|dangers?|warnings?)", re.I)),
+    ("prevalence", re.compile(r"\b(how common|how many|prevalen|incidence|frequency|how often "
+                              r"does .* occur)", re.I)),
+    ("risk", re.compile(r"\b(risk factors?|who is at risk|at risk for|who gets|more likely to "
+                        r"get)", re.I)),
+    ("prevention", re.compile(r"\b(prevent|avoid getting|lower (?:my|the) risk|reduce (?:my|the) "
+                              r"risk)", re.I)),
+    ("presentation", re.compile(r"\b(symptoms?|signs? of|presentation|present with|look like|"
+                                r"feel like)", re.I)),
+    ("diagnosis", re.compile(r"\b(diagnos|test(?:s|ed|ing)? for|detect|screen)", re.I)),
+    ("treatment", re.compile(r"\b(treat|therap|manag|cure|medication for|drugs? for|"
+                             r"first-line|relieve|dose|dosage|dosing)", re.I)),
+    ("prognosis", re.compile(r"\b(outlook|prognos|survival|life expectancy|recurrence|"
+                             r"complications?|long-term)", re.I)),
+    ("mechanism", re.compile(r"\b(caus|why does|why do|mechanism|pathophysiolog|how does .* "
+                             r"work|pathway)", re.I)),
+]
+_TOPIC_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
+                "mechanism": "mechanism", "prognosis": "prognosis"}
+
 # Question words that carry no topic: they must not count towards relevance.
 _GENERIC = frozenset(tokenize(
     "linked link associated association related relation relationship effect effects affect "
@@ -56,6 +81,8 @@ class QuestionAnalysis:
     concepts: tuple[str, ...]
     # Adjacent concept pairs: phrases like "aromatase inhibitor" weigh more than loose terms.
     phrases: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # The facet whose sentences answer the question ("" when none stands out).
+    intent_facet: str = ""
 
     @property
     def is_yesno(self) -> bool:
@@ -82,7 +109,15 @@ def analyze_question(question: str) -> QuestionAnalysis:
     concepts = _concepts(question)
     phrases = _phrases(question)
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
-                            phrases=phrases)
+                            phrases=phrases, intent_facet=_intent_facet(question, qtype, topic))
+
+
+def _intent_facet(question: str, qtype: QuestionType, topic: QuestionType) -> str:
+    if qtype != "yesno":
+        for facet, pattern in _FACET_RULES:
+            if pattern.search(question):
+                return facet
+    return _TOPIC_FACET.get(topic, "")
 
 
 def _topic(question: str) -> QuestionType:
@@ -144,7 +179,11 @@ _LEADS: dict[str, tuple[str, ...]] = {
 
 
 def section_plan(analysis: QuestionAnalysis) -> tuple[str, ...]:
-    """Facet order for the page: the question's own facet first, pitfalls always last."""
+    """Facet order for the page: the question's own facet first; pitfalls last, unless they
+    are what the question asks about ("What are the side effects of X?")."""
     lead = _LEADS.get(analysis.qtype) or _LEADS.get(analysis.topic) or ("answer",)
-    rest = [f for f in DEFAULT_ORDER if f not in lead and f != "pitfalls"]
-    return (*[f for f in lead if f != "pitfalls"], *rest, "pitfalls")
+    if analysis.intent_facet and analysis.intent_facet not in lead:
+        lead = ("answer", analysis.intent_facet, *lead[1:])
+    last = () if analysis.intent_facet == "pitfalls" else ("pitfalls",)
+    rest = [f for f in DEFAULT_ORDER if f not in lead and f not in last]
+    return (*[f for f in lead if f not in last], *rest, *last)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from citemed.compose.facets import ROLE_WEIGHT, facet_of, sentence_role
 from citemed.compose.question import QuestionAnalysis, concept_tokens
 from citemed.model import Document, Hit, Kind, SentenceHit
+from citemed.text import STOPWORDS, tokenize
 
 # Evidence weight by kind: how much a finding of this kind counts when choosing what leads.
 KIND_WEIGHT: dict[Kind, float] = {
@@ -35,6 +36,7 @@ _LEAD_TRIM = re.compile(
 )
 _ENDS_LIKE_SENTENCE = re.compile(r"[.!)\]\"'%\u201d]$|\d$")
 _HAS_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
+_PUNCTUATION = "\"'([{,;:.!?)]}"
 MIN_WORDS = 6
 MAX_WORDS = 60
 
@@ -72,8 +74,14 @@ def trim(text: str) -> str:
     return span.strip()
 
 
-def is_fragment(sentence: str, title: str) -> bool:
-    """Title lines, cut-off snippets and questions are not findings a reader can use."""
+def is_fragment(sentence: str, title: str, *,
+                known_word: Callable[[str], bool] | None = None) -> bool:
+    """Title lines, cut-off snippets and questions are not findings a reader can use.
+
+    With `known_word` (excerpt mode, see `candidates`), a passage cut at a clause boundary
+    ("we show that Amot binds Talin", no final full stop) is an excerpt, still usable when a
+    library holds nothing better; one cut inside a word ("evels of tumor markers") never is.
+    """
     text = sentence.strip()
     words = text.split()
     if len(words) < MIN_WORDS or len(words) > MAX_WORDS:
@@ -84,8 +92,9 @@ def is_fragment(sentence: str, title: str) -> bool:
     # A snippet cut mid-sentence starts in lower case ("he methodological quality was...");
     # gene and drug names like "p53" or "mRNA" carry an upper-case letter or a digit.
     if first[0].islower() and not _HAS_UPPER_OR_DIGIT.search(first):
-        return True
-    return not _ENDS_LIKE_SENTENCE.search(text)
+        if known_word is None or not known_word(first):
+            return True
+    return known_word is None and not _ENDS_LIKE_SENTENCE.search(text)
 
 
 class Relevance:
@@ -98,6 +107,7 @@ class Relevance:
     def __init__(self, analysis: QuestionAnalysis, hits: list[Hit],
                  idf: Callable[[str], float] | None = None) -> None:
         self.analysis = analysis
+        self._idf = idf
         docs_tokens = [_doc_tokens(h.document) for h in hits]
         n = len(docs_tokens) + 1
         self.weights = {
@@ -109,6 +119,17 @@ class Relevance:
         self.concepts = frozenset(analysis.concepts)
         self.focus = max(self.weights, key=self.weights.get) if self.weights else ""  # type: ignore[arg-type]
         self.doc_tokens = {h.document.id: toks for h, toks in zip(hits, docs_tokens, strict=True)}
+
+    def known_word(self, word: str) -> bool:
+        """A whole word, not the tail of one cut off: it occurs in at least two documents of
+        the library (idf at least log 5 below that of an unseen term), or it is a stop word."""
+        word = word.strip(_PUNCTUATION).lower()
+        if word in STOPWORDS:
+            return True
+        if not word.isalpha() or self._idf is None:
+            return False
+        stems = tokenize(word)
+        return bool(stems) and self._idf(stems[0]) <= self._idf("") - math.log(5)
 
     def share(self, tokens: set[str] | frozenset[str]) -> float:
         return sum(w for c, w in self.weights.items() if c in tokens) / self.total
@@ -129,7 +150,7 @@ class Relevance:
             return 0.0
         title_share = self.share(title)
         phrases = self.analysis.phrases
-        pairs = set(zip(sequence, sequence[1:], strict=False))
+        pairs = adjacent_pairs(sequence)
         phrase_share = (sum(1 for p in phrases if p in pairs) / len(phrases)) if phrases else coverage
         lexical = 0.5 * coverage + 0.25 * phrase_share + 0.25 * title_share
         if phrases and not phrase_share:
@@ -138,6 +159,14 @@ class Relevance:
             lexical *= NO_PHRASE_PENALTY
         dense = hit.signals.get("dense")
         return lexical if dense is None else 0.5 * lexical + 0.5 * max(0.0, float(dense))
+
+
+def adjacent_pairs(sequence: list[str]) -> set[tuple[str, str]]:
+    """Adjacent concept pairs in both orders: a phrase survives the passive voice ("serotonin
+    transported by platelets" is "platelets transport serotonin"), and "aromatase excess
+    syndrome" still does not contain "aromatase inhibitor"."""
+    pairs = set(zip(sequence, sequence[1:], strict=False))
+    return pairs | {(b, a) for a, b in pairs}
 
 
 def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
@@ -168,8 +197,13 @@ SNIPPET_SENTENCES = 5
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
-               *, max_documents: int) -> list[Candidate]:
-    """Scored, filtered candidates from the relevant documents, best first."""
+               *, max_documents: int, excerpts: bool = False) -> list[Candidate]:
+    """Scored, filtered candidates from the relevant documents, best first.
+
+    With `excerpts`, passages cut off at a clause boundary count too (snippet libraries such
+    as BioASQ's hold many); the caller asks for them only when no whole sentence qualifies.
+    """
+    known_word = relevance.known_word if excerpts else None
     out: list[Candidate] = []
     scored = [(hit, relevance.document(hit)) for hit in hits[:max_documents]]
     scored = [(hit, rel) for hit, rel in scored if rel >= MIN_DOCUMENT_RELEVANCE]
@@ -179,8 +213,10 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
     for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
+        page_topic = (str(hit.document.extra.get("question_type") or "")
+                      if hit.document.kind is Kind.CONSUMER else None)
         for sid, section, sentence in hit.document.iter_sentences():
-            if is_fragment(sentence.text, hit.document.title):
+            if is_fragment(sentence.text, hit.document.title, known_word=known_word):
                 continue
             role = sentence_role(section.label, sentence.text)
             role_weight = ROLE_WEIGHT[role]
@@ -200,13 +236,15 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
                     or relevance.focus not in tokens
                     or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))
                     or (analysis.phrases and not set(analysis.phrases)
-                        & set(zip(sequence, sequence[1:], strict=False)))):
+                        & adjacent_pairs(sequence))):
                 continue
             # Squared, so a sentence naming only part of the question ranks well below one
             # naming all of it.
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
-            facet = facet_of(text)
+            facet = facet_of(text, page_topic)
             score *= _intent_boost(analysis, facet, text)
+            if page_topic == "research":
+                score *= RESEARCH_PAGE_WEIGHT
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
@@ -219,19 +257,16 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
 
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg|mg/day)\b", re.I)
-# The facet that answers each kind of question ("what dose" is answered by a treatment sentence
-# that states a dose).
-_INTENT_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
-                 "mechanism": "mechanism", "prognosis": "prognosis"}
 INTENT_BOOST = 1.5
+# A consumer page about research under way ranks below pages about established care.
+RESEARCH_PAGE_WEIGHT = 0.5
 
 
 def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
     """Sentences of the facet the question asks about rank first; for dosing, stated doses."""
-    intent = analysis.qtype if analysis.qtype in _INTENT_FACET else analysis.topic
-    if intent == "dosing":
+    if "dosing" in (analysis.qtype, analysis.topic):
         return INTENT_BOOST ** 2 if _DOSE.search(text) else 1.0
-    return INTENT_BOOST if _INTENT_FACET.get(intent) == facet else 1.0
+    return INTENT_BOOST if facet == analysis.intent_facet else 1.0
 
 
 def _sentence_count(doc: Document) -> int:

@@ -14,37 +14,66 @@ from citemed.errors import CiteMedError
 
 eval_app = typer.Typer(help="Measure CiteMed on public benchmarks.", no_args_is_help=True)
 
+# Options every evaluation shares.
+DataOption = Annotated[Path | None, typer.Option("--data", help="Shared data folder.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LimitOption = Annotated[int | None, typer.Option("--limit", help="First N queries per set.")]
+
+
+def _load_library(path: Path | None):
+    """The optional whole library (e.g. the demo library) to run every set inside."""
+    from citemed.cli import make_settings
+    from citemed.library import Library
+
+    return Library(make_settings(path)) if path is not None else None
+
+
+def _pin_or_measure(settings, pin: Path | None, pin_expected, measure) -> list | None:
+    """With --pin, write the expected-scores file; otherwise run the measurement.
+
+    None when there is nothing left to print (pinned, or failed with a reported error).
+    """
+    from citemed.cli import fail
+
+    if pin is not None:
+        print(json.dumps(pin_expected(settings, pin), indent=2))
+        return None
+    try:
+        return measure()
+    except CiteMedError as error:
+        fail(error)
+        return None
+
+
+def _progress(message: str) -> None:
+    from citemed.cli import console
+
+    console.print(f"[dim]{message}[/]")
+
 
 @eval_app.command("retrieval")
 def retrieval(
     library: Annotated[Path | None, typer.Option(
         "--library", "-l", help="Also run every set inside this library (e.g. the demo library)."
     )] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data: DataOption = None,
+    as_json: JsonOption = False,
     sets: Annotated[list[str] | None, typer.Option(
         "--sets", help="Sets to run (repeatable); default all available.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="First N queries per set.")] = None,
+    limit: LimitOption = None,
     pin: Annotated[Path | None, typer.Option(
         "--pin", help="Write full and regression-subset scores to this expected-scores file.")
     ] = None,
 ) -> None:
     """Retrieval quality per benchmark, CiteMed beside the plain bm25s baseline."""
-    from citemed.cli import console, fail, make_settings
+    from citemed.cli import make_settings
     from citemed.eval.retrieval import available_sets, pin_expected, run
-    from citemed.library import Library
 
     settings = make_settings(None, data)
-    if pin is not None:
-        print(json.dumps(pin_expected(settings, pin), indent=2))
-        return
-    try:
-        names = sets or list(available_sets(Path(settings.data)))
-        whole = Library(make_settings(library)) if library is not None else None
-        results = run(settings, names, limit=limit, library=whole,
-                      progress=lambda msg: console.print(f"[dim]{msg}[/]"))
-    except CiteMedError as error:
-        fail(error)
+    results = _pin_or_measure(settings, pin, pin_expected, lambda: run(
+        settings, sets or list(available_sets(Path(settings.data))), limit=limit,
+        library=_load_library(library), progress=_progress))
+    if results is None:
         return
     if as_json:
         print(json.dumps([vars(r) for r in results], indent=2))
@@ -65,9 +94,9 @@ def answers(
     library: Annotated[Path | None, typer.Option(
         "--library", "-l", help="Ask every set of this library instead of per-set libraries."
     )] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    limit: Annotated[int | None, typer.Option("--limit", help="First N questions per set.")] = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+    limit: LimitOption = None,
     sets: Annotated[list[str] | None, typer.Option(
         "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (default: all three), or "
         "scifact_train (the relevance-gating development set); repeatable.")
@@ -80,20 +109,14 @@ def answers(
     ] = None,
 ) -> None:
     """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""
-    from citemed.cli import console, fail, make_settings
+    from citemed.cli import console, make_settings
     from citemed.eval.answers import SETS, pin_expected, result_dict, run
-    from citemed.library import Library
 
     settings = make_settings(None, data)
-    if pin is not None:
-        print(json.dumps(pin_expected(settings, pin), indent=2))
-        return
-    try:
-        whole = Library(make_settings(library)) if library is not None else None
-        results = run(settings, sets or SETS, limit=limit, with_conclusions=with_conclusions,
-                      library=whole, progress=lambda msg: console.print(f"[dim]{msg}[/]"))
-    except CiteMedError as error:
-        fail(error)
+    results = _pin_or_measure(settings, pin, pin_expected, lambda: run(
+        settings, sets or SETS, limit=limit, with_conclusions=with_conclusions,
+        library=_load_library(library), progress=_progress))
+    if results is None:
         return
     if as_json:
         print(json.dumps([result_dict(r) for r in results], indent=2))
@@ -112,7 +135,7 @@ def answers(
 
 @eval_app.command("train-verdict")
 def train_verdict(
-    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder.")] = None,
+    data: DataOption = None,
     output: Annotated[Path | None, typer.Option(
         "--output", help="Weights file (default: the packaged stance_weights.json).")] = None,
     scifact: Annotated[bool, typer.Option(

@@ -6,7 +6,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from citemed.audience.redflags import URGENT_NOTICES
-from citemed.model import Answer, Quote, Reference
+from citemed.model import Answer, Quote, Reference, Substitution
 
 VERDICT_LABELS = {
     "yes": "Yes",
@@ -53,9 +53,25 @@ def references_by_number(answer: Answer) -> dict[int, Reference]:
     return {ref.number: ref for ref in answer.references}
 
 
+def reference_numbers(answer: Answer) -> dict[str, int]:
+    """document id -> its reference number on the page."""
+    return {ref.document_id: ref.number for ref in answer.references}
+
+
 def is_urgent(notice: str) -> bool:
     """Red-flag notices get the emergency styling; other notices (evidence caveats) do not."""
     return notice in URGENT_NOTICES
+
+
+def wording_changes(substitutions: list[Substitution]) -> list[tuple[str, str]]:
+    """The distinct changes as a reader sees them: each occurrence is recorded (with its
+    position, for the traceability check), the page lists "myalgia -> muscle pain" once."""
+    seen: list[tuple[str, str]] = []
+    for sub in substitutions:
+        pair = (sub.original.strip(), sub.replacement.strip())
+        if pair not in seen:
+            seen.append(pair)
+    return seen
 
 
 def long_date(iso: str) -> str:
@@ -66,10 +82,16 @@ def long_date(iso: str) -> str:
     return f"{moment:%B} {moment.day}, {moment.year}"
 
 
+def grade_label(grade: float) -> str:
+    """Flesch-Kincaid goes below zero for very short sentences; no reader has grade -1."""
+    return "below grade 1" if grade < 1 else f"grade {grade:.1f}"
+
+
 TEMPLATE_GLOBALS = {
     "safe_url": safe_url, "pubmed_url": pubmed_url, "doi_url": doi_url,
     "document_url": document_url, "ask_url": ask_url, "cited_quotes": cited_quotes,
-    "references_by_number": references_by_number, "long_date": long_date,
-    "is_urgent": is_urgent,
+    "references_by_number": references_by_number, "reference_numbers": reference_numbers,
+    "long_date": long_date, "grade_label": grade_label,
+    "is_urgent": is_urgent, "wording_changes": wording_changes,
     "VERDICT_LABELS": VERDICT_LABELS, "AUDIENCE_LABELS": AUDIENCE_LABELS,
 }
