@@ -82,3 +82,13 @@ def test_without_the_dense_extra_a_default_library_stays_lexical(tmp_path, monke
     assert [h.document.id for h in hits] == ["fixture:htn-guideline"]
     assert "dense" not in hits[0].signals
     lib.close()
+
+
+def test_a_warm_engine_has_the_question_encoder_loaded(dense_library):
+    from citemed.engine import Engine
+
+    dense.encoder.cache_clear()
+    engine = Engine(dense_library.settings)
+    engine.warm()
+    assert dense.encoder.cache_info().currsize == 1
+    engine.close()
