@@ -7,7 +7,7 @@ import pytest
 from citemed.compose import compose
 from citemed.compose.facets import facet_of, sentence_role
 from citemed.compose.question import analyze_question, question_type, section_plan
-from citemed.compose.select import is_fragment, trim
+from citemed.compose.select import is_fragment, reads_alone, trim
 from citemed.engine import Engine
 from citemed.eval.answers import traceability
 from citemed.model import Document, Hit, Kind
@@ -367,3 +367,162 @@ def test_no_verdict_when_the_cited_evidence_leaves_half_the_question_unaddressed
     ])
     answer = compose(question, _hits(walking), idf=lambda term: idf(term, 0.5))
     assert answer.direct_answer.verdict != "insufficient"
+
+
+# ------------------------------------------- session 2: bullets a reader can take on their own
+
+def _page(doc_id: str, title: str, topic: str, text: str) -> Document:
+    """A consumer page (MedQuAD style) whose one section is about `topic`."""
+    return Document(id=f"t:{doc_id}", collection="t", kind=Kind.CONSUMER, title=title,
+                    source="Test pages", extra={"question_type": topic},
+                    sections=[make_section(f"{title}?", text)])
+
+
+GOUT_PAGE = _page("g1", "Gout: overview", "information", (
+        "Gout is a painful form of arthritis caused by uric acid crystals in the joints. "
+        "Acute gout, or acute gouty arthritis of the big toe. "
+        "- Genetic Testing Registry: Gout type 1 "
+        "Gout attacks often start at night in the big toe. "
+        "These attacks may be more likely to happen after a large meal. "
+        "They include sudden pain, redness and swelling of one joint. "
+        "See this graphic for a quick overview of gout and who gets it. "
+        "Firstly, gout attacks usually get better within a few days."))
+GOUT_RESEARCH = _page("g2", "Gout: research", "research", (
+        "Another study suggests that cherry extract may help treat gout attacks in adults."))
+
+
+def _gout_statements(question: str = "What is gout?", *docs: Document) -> list[str]:
+    answer = compose(question, _hits(*(docs or (GOUT_PAGE,))))
+    traced, total = traceability(answer)
+    assert traced == total
+    return [s.text for s in [answer.direct_answer, *answer.all_bullets()]]
+
+
+def test_headings_and_list_items_without_a_verb_are_not_findings():
+    texts = _gout_statements()
+    assert "Gout attacks often start at night in the big toe." in texts
+    assert not any("gouty arthritis of the big toe" in t for t in texts)
+    # Six words with its list label, three once the label is cut.
+    assert not any("Gout type 1" in t for t in texts)
+
+
+def test_a_sentence_that_leans_on_its_neighbour_is_not_a_bullet():
+    texts = _gout_statements()
+    assert not any(t.startswith(("These attacks", "They include")) for t in texts)
+    assert not any("this graphic" in t for t in texts)
+    # An ordinal connective is cut like "However,": the rest reads alone.
+    assert "gout attacks usually get better within a few days." in texts
+
+
+def test_research_under_way_is_shown_only_when_asked_about():
+    assert not any("cherry" in t for t in _gout_statements(
+        "How are gout attacks treated?", GOUT_PAGE, GOUT_RESEARCH))
+    assert any("cherry" in t for t in _gout_statements(
+        "What research is being done on treating gout attacks?", GOUT_PAGE, GOUT_RESEARCH))
+
+
+def test_a_sub_heading_run_into_the_next_sentence_is_cut_off():
+    page = _page("g3", "Gout: symptoms", "symptoms", (
+            "Sudden, Intense Joint Pain Gout causes sudden pain and swelling in one joint. "
+            "People with Gout often wake at night with a hot, red and swollen toe."))
+    texts = _gout_statements("What are the symptoms of gout?", page)
+    assert "Gout causes sudden pain and swelling in one joint." in texts
+    # "with Gout" is the sentence's own wording, not a heading.
+    assert "People with Gout often wake at night with a hot, red and swollen toe." in texts
+
+
+@pytest.mark.parametrize(("sentence", "span"), [
+    ("CONCLUSIONS Pimavanserin is the only approved treatment for this psychosis.",
+     "Pimavanserin is the only approved treatment for this psychosis."),
+    ("|| Polyps warning: Long-term use of lansoprazole can cause fundic gland polyps.",
+     "Long-term use of lansoprazole can cause fundic gland polyps."),
+    ("Firstly, statins lower cardiovascular events in primary prevention.",
+     "statins lower cardiovascular events in primary prevention."),
+    # A sentence opening with the word "Results" is not a label.
+    ("Results of the gout trial were mixed in all groups.",
+     "Results of the gout trial were mixed in all groups."),
+])
+def test_trim_cuts_unpunctuated_labels_and_page_marks(sentence, span):
+    assert trim(sentence) == span and span in sentence
+
+
+def test_mark_up_pointers_to_unshown_lists_and_search_methods_are_not_findings():
+    review = _doc("51", "Pimavanserin for Parkinson's disease psychosis: a review", [
+        ("ABSTRACT", "Pimavanserin did not worsen motor function in Parkinson's disease "
+                     "psychosis.<br><b>CONCLUSIONS</b>: Pimavanserin is approved. "
+                     "MEDLINE and EMBASE were searched for Parkinson's disease psychosis "
+                     "trials of pimavanserin. "
+                     "Look for one or more of the following signs of Parkinson's disease "
+                     "psychosis. "
+                     "Pimavanserin reduced hallucinations in Parkinson's disease psychosis "
+                     "by 37% (p<0.001)."),
+    ])
+    answer = compose("Does pimavanserin treat Parkinson's disease psychosis?", _hits(review))
+    texts = [s.text for s in [answer.direct_answer, *answer.all_bullets()]]
+    assert any("reduced hallucinations" in t for t in texts)
+    assert not any("<b>" in t or "were searched" in t or "following signs" in t for t in texts)
+
+
+def test_the_direct_answer_names_what_was_asked():
+    gum = _doc("52", "Periodontitis, smoking and rheumatoid arthritis", [
+        ("BACKGROUND", "Smoking and periodontal disease both inflame the joints."),
+        ("CONCLUSIONS", "In conclusion, people with periodontal disease are at higher risk of "
+                        "rheumatoid arthritis."),
+    ], kind=Kind.SYSTEMATIC_REVIEW)
+    page = _page("53", "Rheumatoid arthritis: causes", "causes", (
+            "Long-term smoking is a well-established risk factor for rheumatoid arthritis."))
+    answer = compose("Is smoking a risk factor for rheumatoid arthritis?", _hits(gum, page))
+    assert answer.direct_answer.text.startswith("Long-term smoking")
+
+
+@pytest.mark.parametrize(("question", "study", "page", "expected"), [
+    # "What is X?" is answered by what X is, not by a finding about X.
+    ("What is cystic fibrosis?",
+     "These data indicate that fatty acid changes in cystic fibrosis are present in affected "
+     "tissue (p<0.001).",
+     ("Cystic fibrosis: overview", "information",
+      "Cystic fibrosis is an inherited disease that affects the lungs and digestion."),
+     "Cystic fibrosis is an inherited disease"),
+    # "How is X treated?" by the page section on its treatment, not by a survey that mentions
+    # treatment; a sentence of that section about something else gets no such weight.
+    ("How is gout treated?",
+     "Gout patients receiving treatment know little about their urate treatment goal "
+     "(p<0.001).",
+     ("Gout: treatment", "treatment",
+      "Doctors treat a gout attack with anti-inflammatory medicines or steroids."),
+     "Doctors treat a gout attack"),
+    ("How is gout treated?",
+     "Gout patients receiving treatment know little about their urate treatment goal "
+     "(p<0.001).",
+     ("Gout: treatment", "treatment",
+      "Gout is caused by uric acid crystals that form in the joints."),
+     "Gout patients receiving treatment"),
+])
+def test_the_direct_answer_is_the_sentence_written_to_answer(question, study, page, expected):
+    answer = compose(question, _hits(_doc("54", "A cohort study", [("CONCLUSIONS", study)]),
+                                     _page("55", *page)))
+    assert answer.direct_answer.text.startswith(expected)
+
+
+def test_a_heading_glued_to_a_too_short_sentence_is_dropped_whole():
+    page = _page("g4", "Gout: overview", "information", (
+            "Having high uric acid, which is a risk Gout is painful. "
+            "Gout is a painful form of arthritis caused by uric acid crystals."))
+    texts = _gout_statements("What is gout?", page)
+    assert not any("which is a risk" in t for t in texts) and len(texts) == 1
+
+
+@pytest.mark.parametrize(("span", "alone"), [
+    ("Gout is a common, painful form of arthritis.", True),
+    ("Psoriasis affects more than 5 million adults in the United States.", True),
+    ("These results suggest that exercise eases aromatase inhibitor arthralgia.", True),
+    ("It is important for physicians to check uric acid in every patient.", True),
+    ("People with a family history of glaucoma.", False),
+    ("It is responsible for 10,000 new cases of blindness every year.", False),
+    ("Signs and Symptoms Approximate number of patients (when available) Fever 5% Rash 5%", False),
+    ("Most of these effects are thought to come from GABA in the brain.", False),
+    ("<b>OBJECTIVE</b>: To summarize the review of pimavanserin safety.", False),
+])
+def test_reads_alone(span, alone):
+    assert reads_alone(span) is alone
+

@@ -8,10 +8,11 @@ appearance, so each statement is traceable to the exact sentences it cites.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from citemed.compose.facets import FACET_TITLES, facet_of
+from citemed.compose.facets import FACET_TITLES, PAGE_TOPIC_FACET, facet_of
 from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
@@ -62,6 +63,11 @@ MAX_KEY_FINDINGS = 4
 KEY_FINDING_RELEVANCE = 0.7
 # How much more an open question's direct answer prefers a sentence of the asked-for facet.
 LEAD_INTENT_FACTOR = 2.0
+# ...and any direct answer a sentence naming every concept of the question: "Is smoking a
+# risk factor for RA?" is answered by the sentence about smoking, not one about gum disease.
+LEAD_COVERAGE_FACTOR = 2.0
+# "What is X?" is answered first by a sentence saying what X is ("X is a ...").
+_DEFINES = re.compile(r"^(?:\S+\s+){1,6}?(?:is|are|refers to)\s+(?:a|an|the|one|any)\b", re.I)
 # A yes/no verdict needs cited evidence naming at least half the question's concept weight.
 UNADDRESSED_SHARE = 0.5
 
@@ -196,10 +202,20 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     a conclusion that names the question's concepts counts extra: it is what a reader wants.
     An open question ("How is X diagnosed?") is answered first by a statement of the facet it
     asks for, whichever part of a source it comes from."""
+    covers = LEAD_COVERAGE_FACTOR if cand.relevance >= 1.0 - 1e-9 else 1.0
     if analysis.is_yesno:
-        return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+        return cand.score * covers * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
     on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
-    return cand.score * (1.0 + cand.relevance) * on_intent
+    if analysis.qtype == "definition" and _DEFINES.match(cand.text):
+        on_intent = LEAD_INTENT_FACTOR
+    # A page section written to answer this very question ("What are the treatments for
+    # gout?") outranks a study that only mentions the asked-for facet in passing, when the
+    # sentence's own wording is about it too ("TB is caused by a bacterium" is not).
+    topic = str(cand.document.extra.get("question_type") or "")
+    if analysis.intent_facet and PAGE_TOPIC_FACET.get(topic) == analysis.intent_facet \
+            and facet_of(cand.text) == analysis.intent_facet:
+        on_intent *= LEAD_INTENT_FACTOR
+    return cand.score * (1.0 + cand.relevance) * on_intent * covers
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

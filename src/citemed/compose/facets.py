@@ -87,7 +87,8 @@ _AIM = re.compile(
 )
 _METHOD = re.compile(
     r"\b(were (?:randomi[sz]ed|enrolled|recruited|included|assigned|identified|analy[sz]ed|"
-    r"reviewed|collected|measured|followed|divided|selected|interviewed|surveyed)|"
+    r"reviewed|collected|measured|followed|divided|selected|interviewed|surveyed|searched)|"
+    r"^here,? we (?:measure|use|used|develop|analy[sz]e|perform|test|apply|combine)|"
     r"we (?:reviewed|enrolled|recruited|included|conducted|performed|analy[sz]ed|retrospectively|"
     r"prospectively|used|collected|measured|searched)|a total of \d+ (?:patients|subjects|"
     r"participants|women|men) (?:were|met)|inclusion criteria|data were|was (?:performed|"

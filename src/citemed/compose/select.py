@@ -27,13 +27,18 @@ KIND_WEIGHT: dict[Kind, float] = {
 
 # Leading labels and discourse connectives a bullet does not need ("In conclusion, X" -> "X").
 _LEAD_TRIM = re.compile(
-    r"^(?:[-*\u2022\u2013]\s+|(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
+    r"^(?:[-*\u2022\u2013|#>]+\s+|(?:[A-Z][A-Z ]{2,30}|Conclusions?|Results?|Interpretation|Findings|Summary)\s*:\s*|"
     r"(?:in conclusion|to conclude|in summary|to summari[sz]e|taken together|overall|finally|"
     r"furthermore|moreover|however|similarly|additionally|in addition|thus|therefore|hence|"
     r"importantly|interestingly|notably|in contrast|conversely|consequently|accordingly|"
-    r"as a result|in particular|specifically|collectively|together|altogether)\s*,\s*)+",
+    r"as a result|in particular|specifically|collectively|together|altogether|"
+    r"first(?:ly)?|second(?:ly)?|third(?:ly)?|lastly)\s*,\s*)+",
     re.I,
 )
+# An abstract's section label run into its first sentence without a colon ("CONCLUSIONS
+# Pimavanserin is ..."); upper case only, so a sentence opening with "Results" is left alone.
+_CAPS_LABEL = re.compile(r"^(?:BACKGROUND|OBJECTIVES?|METHODS|RESULTS|CONCLUSIONS?|FINDINGS|"
+                         r"INTERPRETATION|SUMMARY)\s+(?=[A-Z][a-z])")
 _ENDS_LIKE_SENTENCE = re.compile(r"[.!)\]\"'%\u201d]$|\d$")
 _HAS_UPPER_OR_DIGIT = re.compile(r"[A-Z0-9]")
 _PUNCTUATION = "\"'([{,;:.!?)]}"
@@ -68,10 +73,41 @@ def trim(text: str) -> str:
     Only a prefix is cut, so the span stays a contiguous substring of the source sentence.
     """
     span = text.strip()
-    match = _LEAD_TRIM.match(span)
-    if match and match.end() < len(span):
-        span = span[match.end():]
-    return span.strip()
+    for pattern in (_CAPS_LABEL, _LEAD_TRIM):
+        match = pattern.match(span)
+        if match and match.end() < len(span):
+            span = span[match.end():].strip()
+    return span
+
+
+def cut_glued_heading(text: str, title: str) -> str:
+    """Drop a page sub-heading run into the sentence it stood above ("Sudden, Intense Joint
+    Pain Gout is a form of arthritis" -> "Gout is a form of arthritis"): the page's topic
+    (its title before the colon) restarts with a capital letter right after a word, with no
+    punctuation between. The rest is a suffix of the sentence, so it stays an exact span; ""
+    when the rest is too short to read alone."""
+    words = text.split()
+    # A heading repeated as the sentence's subject: "Diabetic retinopathy Diabetic retinopathy
+    # may be ..." keeps the second.
+    for k in range(1, 5):
+        if len(words) > 2 * k and [w.lower() for w in words[:k]] == \
+                [w.lower() for w in words[k:2 * k]] and words[k][0].isupper():
+            return text[text.index(words[k], len(" ".join(words[:k]))):]
+    topic = title.split(":", 1)[0].strip()
+    if len(topic) < 3 or not topic[0].isalpha():
+        return text
+    pattern = re.compile(r"(?<=[A-Za-z0-9)] )" + re.escape(topic[0].upper())
+                         + "(?i:" + re.escape(topic[1:]) + r")\b")
+    match = pattern.search(text, 1)
+    if match is None:
+        return text
+    # "People with Gout ..." is a sentence about gout, not a heading before one.
+    before = text[:match.start()].split()
+    if before[-1].lower() in STOPWORDS:
+        return text
+    rest = text[match.start():]
+    # A heading glued to a sentence too short to stand alone: neither part is a finding.
+    return rest if reads_alone(rest) else ""
 
 
 def is_fragment(sentence: str, title: str, *,
@@ -95,6 +131,69 @@ def is_fragment(sentence: str, title: str, *,
         if known_word is None or not known_word(first):
             return True
     return known_word is None and not _ENDS_LIKE_SENTENCE.search(text)
+
+
+# A bullet must read alone. It may not lean on the sentence before it: "They include ...",
+# "These breaks may ...", "Combination of these drugs with X is contraindicated" ("these" =
+# ?). "This study / these results" name the cited source itself, so they stay.
+_DANGLING = re.compile(
+    r"^(?:they|he|she|it(?! (?:is|was|seems|appears|remains) (?:\S+ ){1,3}?(?:to|that)\b)|"
+    r"(?:(?:\w+ ){0,2}(?:of|in|for|with) )?(?:these|those|this|such|both of these)"
+    r"(?! (?:\S+ )?(?:stud(?:y|ies)|trials?|reviews?|analys[ie]s|meta-analys[ie]s|results?|"
+    r"findings?|data|work|report|paper|article|survey|cohort|observations?|experiments?|"
+    r"evidence)\b)|that(?:'s| is) why)\b|"
+    # A pointer to a list that is not shown ("one or more of the following signs").
+    r"\bthe following\s*(?::|$|(?:signs|symptoms|steps|tests|drugs|medicines|medications|"
+    r"side effects|risk factors|conditions|foods)\b)|\bas follows\b",
+    re.I,
+)
+# A line-break or block tag inside a sentence ("... function.<br><b>CONCLUSIONS</b>: ...") means
+# two sentences and a label were read as one; inline emphasis is only escaped when shown.
+# A label in bold tags ("<b>OBJECTIVE</b>: To summarize ...") is the same.
+_MARKUP = re.compile(r"<(?:br|/?p|/?div|/?h[1-6])\b[^>]*>|<b>[A-Z ]{4,}</b>")
+# Navigation and referral text of consumer pages is not evidence ("See this graphic for ...",
+# "More information ... is available from the Clearinghouse at 1-800-...").
+_NAVIGATION = re.compile(
+    r"^(?:see|click|visit|call|read|learn more|for more information)\b|"
+    r"\bmore information (?:about|on)\b|\b1-8\d\d-\d{3}-\d{4}\b|\bthis graphic\b|"
+    # GARD's symptom-table preamble, run together with the table's cells.
+    r"\bapproximate number of patients\b|\bHuman Phenotype Ontology\b",
+    re.I,
+)
+# Words that make a short span a statement rather than a heading or list item ("Acute gout,
+# or acute gouty arthritis.", "People with a family history of glaucoma."): auxiliaries,
+# modals and common verbs without an -s/-ed ending; inflected verbs are caught by ending.
+_VERBS = frozenset(
+    "is are was were be been being am has have had can could may might will would shall "
+    "should must do does did cause include need take make get become develop help lead occur "
+    "affect increase reduce improve appear show seem tend use contain result require remain "
+    "begin start stop come work feel look see find know keep give live eat lower raise "
+    "prevent treat protect depend vary run go grow form build happen".split()
+)
+SHORT_SPAN_WORDS = 12
+
+
+def has_verb(text: str) -> bool:
+    """Roughly: does the span hold a finite verb? An -s ending counts unless it is a noun
+    ending such as -sis, -ss or -us; an -ed ending counts."""
+    for word in re.findall(r"[A-Za-z]+", text):
+        low = word.lower()
+        if low in _VERBS or (len(low) > 3 and low.endswith("ed")) or (
+                len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "is", "us"))):
+            return True
+    return False
+
+
+def reads_alone(span: str) -> bool:
+    """A trimmed span a reader can take as a finding on its own: long enough once its label is
+    cut ("- Genetic Testing Registry: Parkinson disease 1" is three words), a statement, not
+    a heading, not a reference to the previous sentence, not page navigation."""
+    words = span.split()
+    if len(words) < MIN_WORDS:
+        return False
+    if len(words) < SHORT_SPAN_WORDS and not has_verb(span):
+        return False
+    return not (_DANGLING.search(span) or _NAVIGATION.search(span) or _MARKUP.search(span))
 
 
 class Relevance:
@@ -211,10 +310,14 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     # The lead's exemption (below) holds for an abstract, not for a long guideline that covers
     # many topics besides the question's.
     lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
+    asks_research = bool(_ASKS_RESEARCH.search(analysis.text))
     for hit, doc_rel in scored:
         kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
         page_topic = (str(hit.document.extra.get("question_type") or "")
                       if hit.document.kind is Kind.CONSUMER else None)
+        if page_topic == "research" and not asks_research:
+            # Studies under way are not care a reader can act on: shown only when asked for.
+            continue
         for sid, section, sentence in hit.document.iter_sentences():
             if is_fragment(sentence.text, hit.document.title, known_word=known_word):
                 continue
@@ -222,7 +325,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             role_weight = ROLE_WEIGHT[role]
             if role_weight == 0:
                 continue
-            text = trim(sentence.text)
+            text = cut_glued_heading(trim(sentence.text), hit.document.title)
+            if not reads_alone(text):
+                continue
             sequence = concept_tokens(text)
             tokens = frozenset(sequence)
             sent_rel = relevance.share(tokens)
@@ -243,8 +348,6 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
             facet = facet_of(text, page_topic)
             score *= _intent_boost(analysis, facet, text)
-            if page_topic == "research":
-                score *= RESEARCH_PAGE_WEIGHT
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
@@ -258,8 +361,8 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg|mg/day)\b", re.I)
 INTENT_BOOST = 1.5
-# A consumer page about research under way ranks below pages about established care.
-RESEARCH_PAGE_WEIGHT = 0.5
+_ASKS_RESEARCH = re.compile(r"\b(?:research|trials?|stud(?:y|ies)|experimental|new|future)\b",
+                            re.I)
 
 
 def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
