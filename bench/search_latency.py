@@ -3,7 +3,7 @@
 Wall-clock and CPU-time percentiles are both printed: on a shared machine the wall time includes
 waiting for a core.
 
-    python bench/search_latency.py --library DIR [--queries N] [--dense]
+    python bench/search_latency.py --library DIR [--queries N] [--lexical]
 
 Queries are the PubMedQA train_dev questions (never the test split), so the numbers reflect
 realistic clinical questions. Prints one JSON line per measurement.
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("CITEMED_DATA",
                                                                          "../shared/data")))
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--dense", action="store_true", help="Fuse the dense index too.")
+    parser.add_argument("--lexical", action="store_true", help="BM25 only (dense is on by default).")
     parser.add_argument("--audience", default="clinician")
     args = parser.parse_args()
 
@@ -41,7 +41,7 @@ def main() -> None:
     split = json.loads((args.data / "pubmedqa" / "pqal_split_pmids.json").read_text())
     questions = [records[p]["QUESTION"] for p in split["train_dev"]][:args.queries]
 
-    engine = Engine(Settings(library=args.library, dense=args.dense))
+    engine = Engine(Settings(library=args.library, dense=not args.lexical))
     started = time.perf_counter()
     engine.search("warm up: load the index and the model once")
     load_ms = (time.perf_counter() - started) * 1000
@@ -54,7 +54,7 @@ def main() -> None:
     times.sort()
     cpu.sort()
     docs = len(engine.library.lexical.doc_ids)
-    common = {"unit": "ms", "documents": docs, "queries": len(times), "dense": args.dense,
+    common = {"unit": "ms", "documents": docs, "queries": len(times), "dense": not args.lexical,
               "machine": machine()}
     for name, value in [
         ("search_load_ms", load_ms),

@@ -89,9 +89,14 @@ class Engine:
             return True
 
     def warm(self) -> None:
-        """Load the indexes and the lay vocabulary now rather than in the next request."""
+        """Load the indexes, the question encoder and the lay vocabulary now rather than in the
+        next request (the encoder takes seconds to load)."""
+        from citemed.retrieve.dense import dense_index, encoder
+
         with self.lock:
             _ = self.library.lexical
+            if dense_index(self.library) is not None:
+                encoder()
             self.lay_vocabulary()
 
     def close(self) -> None:

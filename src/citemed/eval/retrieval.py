@@ -301,7 +301,7 @@ def run(settings: Settings, names: list[str], *, limit: int | None = None,
 
 
 # The fixed subset the regression test runs (set name -> query limit; None = all queries).
-REGRESSION_SUBSET: dict[str, int | None] = {"bioasq": 200, "pubmedqa": None}
+REGRESSION_SUBSET: dict[str, int | None] = {"bioasq": 200, "pubmedqa": None, "scifact": None}
 
 
 def pin_expected(settings: Settings, path: Path, *, tolerance: float = 0.005) -> dict:

