@@ -25,6 +25,13 @@ def data_dir() -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Rich wraps CLI output at the terminal width; a long checkout path must not split a
+    "file [record N]" message the tests read (CI clones into paths of any length)."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
 def fixture_documents() -> list[Document]:
     """A handful of hand-written documents covering kinds and facets."""
     def doc(doc_id, kind, title, sections, year=2020, **kw):
