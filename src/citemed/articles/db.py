@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +32,21 @@ def _alembic_config() -> Config:
     return config
 
 
+def _use_wal(cursor) -> None:
+    """Switch to WAL, waiting out other connections: SQLite answers "database is locked" to
+    this pragma at once, without its busy handler, while another connection (several workers
+    opening a new database together) holds a lock."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_engine(url: str, begin: str) -> Engine:
     """SQLite with foreign keys, WAL and an explicit BEGIN: pysqlite's own transaction handling
     would otherwise start transactions late and make SAVEPOINT/locking behave unexpectedly."""
@@ -40,9 +57,9 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     def _on_connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        _use_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
