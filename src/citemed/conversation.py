@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from citemed.errors import InputError, NotFoundError
+from citemed.sqlite_wal import use_wal
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ class ThreadStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()

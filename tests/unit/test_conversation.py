@@ -105,3 +105,30 @@ def test_thread_store_caps_the_number_of_turns(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="already has 2 questions"):
         store.add_turn(thread_id, Turn("c?", "c?"))
     store.close()
+
+
+def test_workers_opening_a_new_thread_store_together_all_succeed(tmp_path):
+    # Switching a new file to WAL loses a race now and then: repeat it on fresh files.
+    for round_no in range(30):
+        assert _open_together(tmp_path / f"round{round_no}" / "threads.sqlite", workers=4) == []
+
+
+def _open_together(path, workers: int) -> list[Exception]:
+    import threading
+
+    errors: list[Exception] = []
+    barrier = threading.Barrier(workers)
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            ThreadStore(path).close()
+        except Exception as error:  # noqa: BLE001 - collected and returned
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_store) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from citemed.errors import ConflictError, LibraryError
 from citemed.settings import Settings
+from citemed.sqlite_wal import use_wal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_SECONDS = 30
@@ -30,21 +29,6 @@ def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
-
-
-def _use_wal(cursor) -> None:
-    """Switch to WAL, waiting out other connections: SQLite answers "database is locked" to
-    this pragma at once, without its busy handler, while another connection (several workers
-    opening a new database together) holds a lock."""
-    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
@@ -59,7 +43,7 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        _use_wal(cursor)
+        use_wal(cursor, SQLITE_BUSY_SECONDS)
         cursor.close()
 
     @event.listens_for(engine, "begin")

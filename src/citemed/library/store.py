@@ -17,6 +17,7 @@ from pathlib import Path
 
 from citemed.errors import LibraryError, NotFoundError, SourceError
 from citemed.model import Document, Kind, Section, Sentence
+from citemed.sqlite_wal import use_wal
 
 SCHEMA_VERSION = 1
 
@@ -101,7 +102,7 @@ class Store:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self.conn)
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(_SCHEMA)
