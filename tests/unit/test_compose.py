@@ -546,3 +546,13 @@ def test_no_verdict_for_a_population_the_cited_evidence_never_mentions():
                      "Is ibuprofen safe for the stomach in children?"]:
         answer = compose(question, _hits(adults), idf=idf)
         assert answer.direct_answer.verdict == "insufficient"
+
+
+def test_the_questions_qualifiers_rank_the_sentence_that_repeats_them_first():
+    guideline = _doc("46", "Hypertension in primary care: guideline", [
+        ("RECOMMENDATIONS", "We recommend lifestyle treatment for adults with hypertension "
+                            "before drug therapy is started. We suggest thiazide-type "
+                            "diuretics as first-line drug treatment of hypertension in adults."),
+    ], kind=Kind.GUIDELINE)
+    answer = compose("What is the first-line treatment for hypertension?", _hits(guideline))
+    assert "thiazide-type diuretics as first-line" in answer.direct_answer.text

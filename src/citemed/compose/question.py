@@ -71,6 +71,12 @@ _GENERIC = frozenset(tokenize(
 ))
 
 
+# Generic words that only frame a question; a sentence repeating them answers nothing better.
+_QUESTION_WORDS = frozenset(tokenize("linked link associated association related relation "
+                                     "relationship effect effects affect patient patients people "
+                                     "study evidence use used using true really possible"))
+
+
 @dataclass(frozen=True)
 class QuestionAnalysis:
     text: str
@@ -83,6 +89,8 @@ class QuestionAnalysis:
     phrases: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # The facet whose sentences answer the question ("" when none stands out).
     intent_facet: str = ""
+    # Generic words of the question ("first-line", "dose"): no concepts, but they rank.
+    qualifiers: frozenset[str] = frozenset()
 
     @property
     def is_yesno(self) -> bool:
@@ -108,8 +116,11 @@ def analyze_question(question: str) -> QuestionAnalysis:
         qtype = "other"
     concepts = _concepts(question)
     phrases = _phrases(question)
+    qualifiers = frozenset(t for t in concept_tokens(question) if t in _GENERIC
+                           and t not in _QUESTION_WORDS)
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
-                            phrases=phrases, intent_facet=_intent_facet(question, qtype, topic))
+                            phrases=phrases, intent_facet=_intent_facet(question, qtype, topic),
+                            qualifiers=qualifiers)
 
 
 def _intent_facet(question: str, qtype: QuestionType, topic: QuestionType) -> str:

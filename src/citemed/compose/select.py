@@ -348,6 +348,11 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
             score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
             facet = facet_of(text, page_topic)
             score *= _intent_boost(analysis, facet, text)
+            if analysis.qualifiers:
+                # "first-line", "dose", "best": they decide nothing about relevance, but of
+                # two relevant sentences the one that also says "first-line" answers better.
+                matched = len(analysis.qualifiers & tokens) / len(analysis.qualifiers)
+                score *= 1.0 + QUALIFIER_BONUS * matched
             out.append(Candidate(
                 hit=hit,
                 sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
@@ -361,6 +366,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
 
 _DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|mcg|\u00b5g|ug|iu|units?|ml|mg/kg|mg/day)\b", re.I)
 INTENT_BOOST = 1.5
+QUALIFIER_BONUS = 0.5
 _ASKS_RESEARCH = re.compile(r"\b(?:research|trials?|stud(?:y|ies)|experimental|new|future)\b",
                             re.I)
 
