@@ -142,6 +142,12 @@ def test_consumer_page_topic_sets_the_facet_but_never_hides_a_warning():
     # Research under way is not a care option, whatever it is about.
     assert facet_of("Studies are testing new gout medicines.", "research") == "other"
     assert facet_of("Do not take aspirin during an attack.", "treatment") == "pitfalls"
+    # What is done keeps its facet on another topic's page.
+    assert facet_of("Doctors may prescribe colchicine to treat the pain.", "symptoms") \
+        == "treatment"
+    assert facet_of("A blood test can find high uric acid.", "causes") == "mechanism"
+    assert facet_of("A doctor diagnoses gout from joint fluid crystals.", "symptoms") \
+        == "diagnosis"
     # A page topic the table does not know leaves the wording to decide.
     assert facet_of("Steroid injections treat the swollen joint.", "support groups") \
         == "treatment"

@@ -40,9 +40,10 @@ _FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 
 # A consumer page section already says what it is about (MedQuAD's question types): a sentence
-# on the "treatment" page is about treatment even when it says "the symptoms improve". Only the
-# warning facets still win over the page's topic. "research" pages describe studies under way,
-# not established care, so they never fill a care facet.
+# on the "treatment" page is about treatment even when it says "the symptoms improve". The
+# warning facets, and wording about what is done (treat, diagnose, prevent), still win over the
+# page's topic. "research" pages describe studies under way, not established care, so they never
+# fill a care facet.
 PAGE_TOPIC_FACET = {
     "treatment": "treatment", "symptoms": "presentation", "causes": "mechanism",
     "genetic changes": "mechanism", "inheritance": "mechanism", "frequency": "prevalence",
@@ -50,16 +51,21 @@ PAGE_TOPIC_FACET = {
     "prevention": "prevention", "susceptibility": "risk", "research": "other",
 }
 _WARNING_FACETS = ("pitfalls", "limitations")
+_CARE_ACTIONS = ("treatment", "diagnosis", "prevention")
 
 
 def facet_of(text: str, page_topic: str | None = None) -> str:
     """The facet of a sentence; `page_topic` is the topic of the consumer page it comes from."""
+    page_facet = PAGE_TOPIC_FACET.get(page_topic or "")
     for facet, pattern in _FACET_PATTERNS:
         if pattern.search(text):
-            if facet in _WARNING_FACETS or page_topic not in PAGE_TOPIC_FACET:
+            # A sentence that says what is done ("Doctors may prescribe X to treat ...") keeps
+            # that facet on any care page; the research page's topic still wins.
+            if facet in _WARNING_FACETS or page_facet is None or (
+                    facet in _CARE_ACTIONS and page_topic != "research"):
                 return facet
             break
-    return PAGE_TOPIC_FACET.get(page_topic or "", "other")
+    return page_facet or "other"
 
 
 # ---------------------------------------------------------------- roles
