@@ -135,7 +135,10 @@ def compose(
     cited = list(dict.fromkeys(hit.document.id for draft in
                                [direct, *(d for _, ds in drafts for d in ds)]
                                for hit, _ in draft.sources))
-    missing = _missing_concepts(analysis, relevance, cited)
+    # What the cited sources name, once: the "indirect evidence" notice and the verdict rules
+    # below both read it.
+    mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+    missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
         # Only the documents the page cites vote, so the evidence summary counts what the
         # reader can check in the reference list.
@@ -159,7 +162,6 @@ def compose(
                                f"({error}); the verdict is CiteMed's own stance reading.")
         if verdict == "uncertain" and contrary and leans_yes:
             notices.append(CONTRARY_NOTICE)
-        mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
         asked = set(analysis.concepts)
         if (relevance.focus and relevance.focus not in mentioned) or \
                 1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE or any(
@@ -196,11 +198,10 @@ def compose(
 
 
 def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
-                      cited: list[str]) -> list[str]:
+                      mentioned: set[str]) -> list[str]:
     """Say so when the cited sources never mention a key concept of the question."""
     if not relevance.weights:
         return []
-    mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
     median = sorted(relevance.weights.values())[(len(relevance.weights) - 1) // 2]
     words = concept_words(analysis.text)
     missing = [words.get(c, c) for c, w in relevance.weights.items()
