@@ -24,6 +24,9 @@ app.add_typer(library_app, name="library")
 from citemed.eval.cli import eval_app  # noqa: E402  (sub-app defined in its own module)
 
 app.add_typer(eval_app, name="eval")
+from citemed.readers.cli import models_app  # noqa: E402  (sub-app defined in its own module)
+
+app.add_typer(models_app, name="models")
 
 console = Console(stderr=True)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from citemed.errors import InputError, NotFoundError
 from citemed.sqlite_wal import use_wal
+from citemed.text import STOPWORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,16 +33,9 @@ class Turn:
 
 # ---------------------------------------------------------------- follow-up resolution
 
-_STOP = {
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "do", "does", "did", "can", "could",
-    "should", "would", "will", "may", "might", "must", "has", "have", "had", "what", "which", "who",
-    "whom", "why", "when", "where", "how", "of", "to", "in", "on", "for", "with", "without", "by",
-    "from", "at", "as", "and", "or", "but", "not", "no", "than", "then", "there", "this", "that",
-    "these", "those", "it", "its", "they", "them", "their", "i", "me", "my", "we", "our", "you",
-    "your", "he", "she", "his", "her", "about", "any", "some", "more", "most", "less", "very",
-    "into", "during", "after", "before", "between", "among", "whether", "if", "so", "such",
-    "also", "still", "ever", "other",
-}
+# Function words end a noun chunk: the shared stop words, plus the negations and quantifiers
+# that retrieval keeps (they change a claim's meaning) but that join no topic.
+_STOP = STOPWORDS | {"among", "ever", "less", "more", "most", "no", "not", "still", "without"}
 # Verbs and adjectives that relate two topics; they end a noun chunk instead of joining it.
 _RELATION = {
     "linked", "link", "associated", "association", "related", "cause", "causes", "caused",

@@ -23,6 +23,8 @@ from citemed.conversation import Turn, resolve_followup
 from citemed.errors import InputError
 from citemed.library import Library
 from citemed.model import Answer, Audience, Hit
+from citemed.readers import EvidenceReader
+from citemed.readers import require as require_reader
 from citemed.retrieve import search as retrieve_search
 from citemed.settings import Settings
 
@@ -97,7 +99,12 @@ class Engine:
             _ = self.library.lexical
             if dense_index(self.library) is not None:
                 encoder()
+            self.reader()
             self.lay_vocabulary()
+
+    def reader(self) -> EvidenceReader:
+        """The evidence reader, loaded on first use (about a second) and shared."""
+        return require_reader(self.settings.reader)
 
     def close(self) -> None:
         self.library.close()
@@ -139,6 +146,7 @@ class Engine:
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
+            reader=self.reader(), threshold=self.settings.reader_threshold,
         )
         answer.question = question
         answer.resolved_question = resolved

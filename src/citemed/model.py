@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 
 ANSWER_SCHEMA = "citemed.answer"
 # 1.1 added direct_answer.verdict_scores; 1.2 added direct_answer.lead, substitution.at and
-# abbreviations (all additive).
-ANSWER_SCHEMA_VERSION = "1.2"
+# abbreviations; 1.3 the question type "advice" (all additive).
+ANSWER_SCHEMA_VERSION = "1.3"
 
 
 class Kind(StrEnum):
@@ -41,6 +41,14 @@ class Kind(StrEnum):
         """Reference-list label shown to readers."""
         return KIND_LABELS[self]
 
+
+# How much a finding of each kind counts (1 = a guideline): the composer weighs bullets and
+# verdicts by it, the retriever's kind prior and the clinician's reference order follow it.
+EVIDENCE_WEIGHT: dict[Kind, float] = {
+    Kind.GUIDELINE: 1.0, Kind.SYSTEMATIC_REVIEW: 0.95, Kind.RANDOMIZED_TRIAL: 0.9,
+    Kind.OBSERVATIONAL: 0.8, Kind.REVIEW: 0.8, Kind.OTHER: 0.75, Kind.CONSUMER: 0.7,
+    Kind.CASE_REPORT: 0.6,
+}
 
 KIND_LABELS: dict[Kind, str] = {
     Kind.GUIDELINE: "Guideline",
@@ -162,9 +170,13 @@ class Hit:
 
 QuestionType = Literal[
     "yesno", "treatment", "diagnosis", "mechanism", "prognosis", "dosing", "comparison",
-    "definition", "other",
+    "definition", "advice", "other",
 ]
 Verdict = Literal["yes", "no", "uncertain", "insufficient"]
+# The verdict as a reader sees it, on every page (Markdown, text, HTML).
+VERDICT_LABELS: dict[str, str] = {
+    "yes": "Yes", "no": "No", "uncertain": "Uncertain", "insufficient": "Not enough evidence",
+}
 Audience = Literal["clinician", "patient"]
 Facet = Literal[
     "answer", "mechanism", "prevalence", "presentation", "diagnosis", "treatment",

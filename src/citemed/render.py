@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import re
 
-from citemed.model import Answer, Bullet, Reference
-
-VERDICT_WORDS = {
-    "yes": "Yes",
-    "no": "No",
-    "uncertain": "Uncertain",
-    "insufficient": "Not enough evidence",
-}
+from citemed.model import VERDICT_LABELS, Answer, Bullet, Reference
 
 
 def display(text: str) -> str:
@@ -84,7 +77,7 @@ def _render(answer: Answer, style: _Style) -> str:
     for notice in answer.notices:
         lines += [f"> {style.strong(esc(notice))}", ""]
     direct = answer.direct_answer
-    verdict = (f"{style.strong(direct.lead or VERDICT_WORDS[direct.verdict] + '.')} "
+    verdict = (f"{style.strong(direct.lead or VERDICT_LABELS[direct.verdict] + '.')} "
                if direct.verdict else "")
     lines += [f"{verdict}{esc(display(direct.text))}{_cites(direct.citations)}", ""]
     if answer.evidence_summary:

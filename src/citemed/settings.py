@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     audience_prior: bool = True
 
     # Composition
+    reader: Path | None = Field(
+        default=None,
+        description="Folder of evidence-reader weights (reader.safetensors, reader.json) that "
+        "decide relevance and stance; default: the weights shipped in citemed/readers/weights.")
+    reader_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Relevance a sentence needs from the evidence reader to be shown (0-1); "
+        "higher abstains more often. Default: the threshold stored with the weights.")
     max_references: int = 8
     max_bullets_per_section: int = 4
     min_relevance: float = 0.0

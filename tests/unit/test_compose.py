@@ -87,7 +87,6 @@ def test_an_open_question_is_answered_first_by_the_facet_it_asks_for():
 def test_concepts_drop_question_words_and_split_compounds():
     analysis = analyze_question("Is aromatase inhibitor-induced arthralgia linked to estrogen?")
     assert analysis.concepts == ("aromatas", "inhibitor", "arthralgia", "estrogen")
-    assert ("aromatas", "inhibitor") in analysis.phrases
 
 
 @pytest.mark.parametrize(("sentence", "span"), [

@@ -14,7 +14,15 @@ from citemed.audience.readability import flesch_kincaid_grade
 from citemed.audience.redflags import urgent_notices
 from citemed.audience.vocabulary import build_vocabulary
 from citemed.compose.facets import sentence_role
-from citemed.model import Answer, Audience, Bullet, DirectAnswer, Kind, Substitution
+from citemed.model import (
+    EVIDENCE_WEIGHT,
+    Answer,
+    Audience,
+    Bullet,
+    DirectAnswer,
+    Kind,
+    Substitution,
+)
 from citemed.text import tokenize
 
 PATIENT_DISCLAIMER = (
@@ -276,10 +284,11 @@ def _edit(text: str, pattern: re.Pattern[str],
     return "".join(parts) + text[done:] if parts else text
 
 
-# Which evidence a reader sees first within a section: clinicians get guidelines and primary
-# literature first (the Kind enum's order), patients get consumer health pages first.
-KIND_ORDER = {"clinician": list(Kind), "patient": [Kind.CONSUMER, *(k for k in Kind
-                                                                   if k != Kind.CONSUMER)]}
+# Which evidence a reader sees first within a section: clinicians by evidence weight
+# (guidelines first), patients consumer health pages first, then the same order.
+_BY_WEIGHT = sorted(Kind, key=lambda k: -EVIDENCE_WEIGHT[k])
+KIND_ORDER = {"clinician": _BY_WEIGHT,
+              "patient": [Kind.CONSUMER, *(k for k in _BY_WEIGHT if k != Kind.CONSUMER)]}
 
 
 def _order_bullets(answer: Answer, audience: Audience) -> None:
@@ -307,10 +316,12 @@ def adapt(answer: Answer, audience: Audience, *,
     _renumber_references(adapted)
     if audience == "patient":
         adapted.disclaimer = PATIENT_DISCLAIMER
-        question = adapted.resolved_question or adapted.question
-        for notice in urgent_notices(f"{adapted.question} {question}"):
-            if notice not in adapted.notices:
-                adapted.notices.insert(0, notice)
+    # Red-flag symptoms get the urgent-care notice whoever reads the page: a clinician may be
+    # asking on behalf of someone in front of them.
+    question = adapted.resolved_question or adapted.question
+    for notice in urgent_notices(f"{adapted.question} {question}"):
+        if notice not in adapted.notices:
+            adapted.notices.insert(0, notice)
     # The grade measures an answer; an abstention's fixed message has none worth reporting.
     direct = adapted.direct_answer
     adapted.reading_grade = (None if adapted.abstained

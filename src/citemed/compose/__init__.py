@@ -17,19 +17,14 @@ from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
     analyze_question,
+    concept_tokens,
     concept_words,
     question_type,
     section_plan,
 )
 from citemed.compose.references import Citations
-from citemed.compose.select import (
-    Candidate,
-    Relevance,
-    candidates,
-    deduplicate,
-    evidence_by_document,
-)
-from citemed.compose.verdict import CONTRARY_NOTICE, decide, document_stance
+from citemed.compose.select import Candidate, Relevance, candidates, deduplicate
+from citemed.compose.verdict import CitedReading, decide
 from citemed.model import (
     Answer,
     AnswerSection,
@@ -39,6 +34,8 @@ from citemed.model import (
     Generation,
     Hit,
 )
+from citemed.readers import EvidenceReader
+from citemed.readers import require as require_reader
 from citemed.text import STOPWORDS, raw_tokens, tokenize
 
 DISCLAIMERS: dict[str, str] = {
@@ -63,13 +60,8 @@ MAX_KEY_FINDINGS = 4
 KEY_FINDING_RELEVANCE = 0.7
 # How much more an open question's direct answer prefers a sentence of the asked-for facet.
 LEAD_INTENT_FACTOR = 2.0
-# ...and any direct answer a sentence naming every concept of the question: "Is smoking a
-# risk factor for RA?" is answered by the sentence about smoking, not one about gum disease.
-LEAD_COVERAGE_FACTOR = 2.0
 # "What is X?" is answered first by a sentence saying what X is ("X is a ...").
 _DEFINES = re.compile(r"^(?:\S+\s+){1,6}?(?:is|are|refers to)\s+(?:a|an|the|one|any)\b", re.I)
-# A yes/no verdict needs cited evidence naming at least half the question's concept weight.
-UNADDRESSED_SHARE = 0.5
 # Populations in which evidence from other people does not transfer: a question about one gets
 # a verdict only from sources that name it (any word of its group).
 POPULATIONS: list[frozenset[str]] = [
@@ -91,85 +83,81 @@ class _Draft:
 
     text: str
     sources: list = field(default_factory=list)
+    # The candidates it stands on (the lead and merged duplicates share one bullet).
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def compose(
     question: str,
     hits: list[Hit],
     *,
+    reader: EvidenceReader | None = None,
     audience: Audience = "clinician",
     max_references: int = 8,
     max_bullets_per_section: int = 4,
     idf: Callable[[str], float] | None = None,
     verdict_reader: LLMVerdictReader | None = None,
+    threshold: float | None = None,
 ) -> Answer:
     """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
 
-    With a `verdict_reader` (an optional language model) the yes/no verdict is the model's
-    reading of the cited sentences; the page's text stays extractive either way.
+    The evidence `reader` (default: the shipped weights) decides which sentences address the
+    question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
+    reading of the cited sentences. The page's text stays extractive either way. `threshold`
+    overrides the reader's relevance threshold.
     """
+    reader = reader or require_reader()
     analysis = analyze_question(question)
     considered = hits[:max_references]
-    relevance = Relevance(analysis, considered, idf) if considered else None
-    pool = candidates(analysis, considered, relevance, max_documents=max_references) \
-        if relevance else []
-    if relevance and not pool:
+    relevance = Relevance(analysis, considered, idf)
+    pool = candidates(analysis, considered, relevance, reader, max_documents=max_references,
+                      threshold=threshold) if considered else []
+    if considered and not pool:
         # The relevant documents hold only cut-off passages (snippets): quote those excerpts
-        # rather than claim the library says nothing. The relevance gate is unchanged.
-        pool = candidates(analysis, considered, relevance, max_documents=max_references,
-                          excerpts=True)
+        # rather than claim the library says nothing. The reader still decides relevance.
+        pool = candidates(analysis, considered, relevance, reader,
+                          max_documents=max_references, threshold=threshold, excerpts=True)
     if not pool:
-        return _abstain(analysis, audience)
+        return _abstain(analysis, audience, _unnamed(analysis, relevance, considered))
+    groups = asked_populations(analysis)
+    if groups:
+        # Evidence from other people does not transfer to pregnancy, children...: only sources
+        # that name the population asked about may answer.
+        pool = [c for c in pool if all(g & relevance.doc_tokens[c.document.id] for g in groups)]
+        if not pool:
+            return _abstain(analysis, audience, population=_population_word(analysis, groups))
 
     lead = max(pool, key=lambda cand: _lead_score(analysis, cand))
     floor = MIN_SCORE_SHARE * pool[0].score
     # The lead goes first so that other sources stating the same finding join its citations.
     lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
-    direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also])
+    direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also], [lead])
     drafts = _sections(analysis, rest, max_bullets_per_section)
 
     verdict = summary = None
     scores: dict[str, float] = {}
     notices: list[str] = []
     mode = "extractive"
-    cited = list(dict.fromkeys(hit.document.id for draft in
-                               [direct, *(d for _, ds in drafts for d in ds)]
-                               for hit, _ in draft.sources))
-    # What the cited sources name, once: the "indirect evidence" notice and the verdict rules
-    # below both read it.
-    mentioned = set().union(*(relevance.doc_tokens[d][1] for d in cited))
+    shown = [direct, *(d for _, ds in drafts for d in ds)]
+    cited = list(dict.fromkeys(hit.document.id for draft in shown for hit, _ in draft.sources))
+    mentioned: set[str] = set().union(*(relevance.doc_tokens[d] for d in cited))
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
-        # Only the documents the page cites vote, so the evidence summary counts what the
-        # reader can check in the reference list.
-        stances = [document_stance(analysis, doc_id, weight, texts)
-                   for doc_id, weight, texts in evidence_by_document(pool) if doc_id in cited]
-        verdict, summary, scores = decide(stances)
-        contrary = any(s.contrary for s in stances)
-        leans_yes = bool(scores) and max(scores, key=scores.get) == "yes"  # type: ignore[arg-type]
-        if verdict_reader is not None and stances:
-            shown = list(dict.fromkeys(sentence.text for draft in
-                                       [direct, *(d for _, ds in drafts for d in ds)]
+        verdict, summary, scores = decide([
+            CitedReading(c.document.id, c.document_weight, c.reading)
+            for draft in shown for c in draft.candidates])
+        if verdict_reader is not None:
+            texts = list(dict.fromkeys(sentence.text for draft in shown
                                        for _, sentence in draft.sources))
             try:
-                verdict = verdict_reader.verdict(question, shown).verdict
-                leans_yes = verdict == "yes"
+                verdict = verdict_reader.verdict(question, texts).verdict
                 mode = f"extractive; verdict read by {verdict_reader.model}"
-                if verdict == "yes" and contrary:
-                    verdict = "uncertain"
             except LLMError as error:
                 notices.append(f"The configured language model gave no usable verdict "
                                f"({error}); the verdict is CiteMed's own stance reading.")
-        if verdict == "uncertain" and contrary and leans_yes:
-            notices.append(CONTRARY_NOTICE)
-        asked = set(analysis.concepts)
-        if (relevance.focus and relevance.focus not in mentioned) or \
-                1.0 - relevance.share(mentioned) >= UNADDRESSED_SHARE or any(
-                    group & asked and not group & mentioned for group in POPULATIONS):
-            # Evidence that never names the question's most specific concept, half of what it
-            # asks about, or the population it asks about cannot answer it: "Is aspirin safe in
-            # pregnancy?" gets no "probably yes" from a page on medicines in pregnancy that never
-            # names aspirin, nor from an aspirin page that never mentions pregnancy.
+        if relevance.focus and relevance.focus not in mentioned:
+            # Evidence that never names the question's most specific concept answers another
+            # question: "Is HPV vaccination effective?" gets no verdict from screening studies.
             verdict = "insufficient"
 
     citations = Citations()
@@ -197,6 +185,29 @@ def compose(
     )
 
 
+def asked_populations(analysis: QuestionAnalysis) -> list[frozenset[str]]:
+    """The population groups (pregnancy, children...) the question names."""
+    asked = set(concept_tokens(analysis.text))
+    return [group for group in POPULATIONS if group & asked]
+
+
+def _population_word(analysis: QuestionAnalysis, groups: list[frozenset[str]]) -> str:
+    words = concept_words(analysis.text)
+    return " and ".join(next(words.get(s, s) for s in concept_tokens(analysis.text) if s in g)
+                        for g in groups)
+
+
+def _unnamed(analysis: QuestionAnalysis, relevance: Relevance, hits: list[Hit]) -> str:
+    """The question's most specific concepts that no retrieved source names, for the abstention
+    message ("" when every concept is named somewhere but nothing addresses the question)."""
+    named: set[str] = set().union(*(relevance.doc_tokens[h.document.id] for h in hits)) \
+        if hits else set()
+    words = concept_words(analysis.text)
+    absent = [c for c in sorted(relevance.weights, key=lambda c: -relevance.weights[c])
+              if c not in named]
+    return " or ".join(f'"{words.get(c, c)}"' for c in absent[:2])
+
+
 def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
                       mentioned: set[str]) -> list[str]:
     """Say so when the cited sources never mention a key concept of the question."""
@@ -209,7 +220,8 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     if not missing:
         return []
     named = " or ".join(f'"{w}"' for w in missing)
-    return [f"None of the cited sources mentions {named}: the answer rests on indirect evidence."]
+    return [f"Partial evidence: none of the cited sources mentions {named}, so the answer rests "
+            "on evidence about part of the question."]
 
 
 def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
@@ -217,9 +229,8 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     a conclusion that names the question's concepts counts extra: it is what a reader wants.
     An open question ("How is X diagnosed?") is answered first by a statement of the facet it
     asks for, whichever part of a source it comes from."""
-    covers = LEAD_COVERAGE_FACTOR if cand.relevance >= 1.0 - 1e-9 else 1.0
     if analysis.is_yesno:
-        return cand.score * covers * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+        return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
     on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
     if analysis.qtype == "definition" and _DEFINES.match(cand.text):
         on_intent = LEAD_INTENT_FACTOR
@@ -230,7 +241,7 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     if analysis.intent_facet and PAGE_TOPIC_FACET.get(topic) == analysis.intent_facet \
             and facet_of(cand.text) == analysis.intent_facet:
         on_intent *= LEAD_INTENT_FACTOR
-    return cand.score * (1.0 + cand.relevance) * on_intent * covers
+    return cand.score * (1.0 + cand.relevance) * on_intent
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],
@@ -249,7 +260,7 @@ def _sections(analysis: QuestionAnalysis, pool: list[Candidate],
         if len(bullets) >= per_section:
             continue
         sources = [(cand.hit, cand.sentence), *cand.also]
-        bullets.append(_Draft(cand.text, sources))
+        bullets.append(_Draft(cand.text, sources, [cand]))
         placed += 1
     return [(f, by_facet[f]) for f in section_plan(analysis) if by_facet.get(f)]
 
@@ -263,17 +274,25 @@ def _cite(citations: Citations, sources: list) -> list[int]:
     return numbers
 
 
-def _abstain(analysis: QuestionAnalysis, audience: Audience) -> Answer:
+def _abstain(analysis: QuestionAnalysis, audience: Audience, unnamed: str = "", *,
+             population: str = "") -> Answer:
     topic = " ".join(t for t in raw_tokens(analysis.text) if t not in STOPWORDS)
+    if population:
+        text = (f"The library holds no evidence on this question in {population}: its sources "
+                f"on the topic do not mention {population}, and advice for other people may not "
+                f"apply. Ask a clinician; to answer it here, ingest guidelines or studies on: "
+                f"{topic} (citemed ingest PATH).")
+    else:
+        what = (f"none of its sources mentions {unnamed}" if unnamed
+                else "none of the sources found addresses it directly")
+        text = (f"The library holds no direct evidence on this question: {what}. To answer it, "
+                f"ingest guidelines, systematic reviews or PubMed abstracts on: {topic} "
+                "(citemed ingest PATH).")
     return Answer(
         question=analysis.text, resolved_question=analysis.text, question_type=analysis.qtype,
         audience=audience, abstained=True,
         direct_answer=DirectAnswer(
-            text=("The library holds no evidence that addresses this question. To answer it, "
-                  f"ingest guidelines, systematic reviews or PubMed abstracts on: {topic} "
-                  "(citemed ingest PATH)."),
-            verdict="insufficient" if analysis.is_yesno else None,
-        ),
+            text=text, verdict="insufficient" if analysis.is_yesno else None),
         evidence_summary=None,
         disclaimer=DISCLAIMERS[audience],
     )

@@ -7,7 +7,7 @@ with pitfalls; a mechanism question leads with mechanism); the concept terms dec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from citemed.model import QuestionType
 from citemed.text import raw_tokens, tokenize
@@ -78,6 +78,29 @@ _QUESTION_WORDS = frozenset(tokenize("linked link associated association related
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A named pattern with an example it must match (tests read the table)."""
+
+    name: str
+    pattern: re.Pattern[str]
+    example: str
+
+
+# "What should I do" questions: a person describing their own or their family's situation.
+ADVICE_RULES: tuple[Rule, ...] = (
+    Rule("what should I do", re.compile(r"\bwhat (?:should|can|do) (?:i|we)\b|"
+                                        r"\bwhat to do\b", re.I),
+         "My child has a fever of 39 C and a stiff neck, what should I do?"),
+    Rule("should I", re.compile(r"\b(?:should|can|could|do) (?:i|we) (?:take|give|go|see|stop|"
+                                r"start|call|use|worry|be worried)\b", re.I),
+         "Should I go to the hospital for my chest pain?"),
+    Rule("my own situation", re.compile(r"^\s*(?:i(?:'m| am| have| was| got)|my (?:\w+ ){0,2}"
+                                        r"(?:has|have|is|was|had|keeps|gets|got))\b", re.I),
+         "My son has had diarrhoea for three days."),
+)
+
+
+@dataclass(frozen=True)
 class QuestionAnalysis:
     text: str
     qtype: QuestionType
@@ -85,8 +108,6 @@ class QuestionAnalysis:
     topic: QuestionType
     # Stemmed content terms (question words and generic verbs removed), in question order.
     concepts: tuple[str, ...]
-    # Adjacent concept pairs: phrases like "aromatase inhibitor" weigh more than loose terms.
-    phrases: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # The facet whose sentences answer the question ("" when none stands out).
     intent_facet: str = ""
     # Generic words of the question ("first-line", "dose"): no concepts, but they rank.
@@ -101,11 +122,19 @@ def question_type(question: str) -> QuestionType:
     return analyze_question(question).qtype
 
 
+def is_advice(question: str) -> bool:
+    """Does the question ask what this person should do about their own situation?"""
+    return any(rule.pattern.search(question) for rule in ADVICE_RULES)
+
+
 def analyze_question(question: str) -> QuestionAnalysis:
     topic = _topic(question)
     qtype: QuestionType
+    if is_advice(question):
+        # Advice about someone's own situation is never answered "yes" or "no" from studies.
+        qtype = "advice"
     # A claim put as a question ("Aripiprazole: a new risk factor for gambling?") is yes/no too.
-    if _YESNO_START.match(question) or (not _WH_START.match(question) and (
+    elif _YESNO_START.match(question) or (not _WH_START.match(question) and (
             _YESNO_CLAUSE.search(question) or question.rstrip().endswith("?"))):
         qtype = "yesno"
     elif topic != "other":
@@ -115,11 +144,10 @@ def analyze_question(question: str) -> QuestionAnalysis:
     else:
         qtype = "other"
     concepts = _concepts(question)
-    phrases = _phrases(question)
     qualifiers = frozenset(t for t in concept_tokens(question) if t in _GENERIC
                            and t not in _QUESTION_WORDS)
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
-                            phrases=phrases, intent_facet=_intent_facet(question, qtype, topic),
+                            intent_facet=_intent_facet(question, qtype, topic),
                             qualifiers=qualifiers)
 
 
@@ -152,17 +180,6 @@ def concept_words(question: str) -> dict[str, str]:
             for stem in tokenize(part):
                 words.setdefault(stem, part)
     return words
-
-
-def _phrases(question: str) -> tuple[tuple[str, str], ...]:
-    """Concept pairs adjacent in the question ("aromatase inhibitor", "estrogen deprivation");
-    a generic word between two concepts breaks the pair."""
-    tokens = concept_tokens(question)
-    pairs = []
-    for a, b in zip(tokens, tokens[1:], strict=False):
-        if a not in _GENERIC and b not in _GENERIC and (a, b) not in pairs and a != b:
-            pairs.append((a, b))
-    return tuple(pairs)
 
 
 def _concepts(question: str) -> tuple[str, ...]:

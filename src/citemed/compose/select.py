@@ -1,9 +1,9 @@
 """Candidate selection: which source sentences may become bullets, trimmed, scored, de-duplicated.
 
 Every candidate's text is a contiguous span of one stored sentence, so a bullet can always be
-checked against the quote it cites. Relevance is judged per document (does it address the
-question's concepts, as phrases, in its title, and by the retriever's dense signal when there is
-one) and per sentence (role in the abstract, concepts it mentions), never by term overlap alone.
+checked against the quote it cites. Whether a sentence addresses the question, and what it says
+about a yes/no question, is read by the evidence reader (`citemed.readers`, a cross-encoder
+trained on the training splits); the rules here only decide what can stand as a bullet.
 """
 
 from __future__ import annotations
@@ -12,18 +12,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from citemed.compose.facets import ROLE_WEIGHT, facet_of, sentence_role
 from citemed.compose.question import QuestionAnalysis, concept_tokens
-from citemed.model import Document, Hit, Kind, SentenceHit
+from citemed.model import EVIDENCE_WEIGHT, Document, Hit, Kind, SentenceHit
+from citemed.readers import EvidenceReader, Reading, passage
 from citemed.text import STOPWORDS, tokenize
-
-# Evidence weight by kind: how much a finding of this kind counts when choosing what leads.
-KIND_WEIGHT: dict[Kind, float] = {
-    Kind.GUIDELINE: 1.0, Kind.SYSTEMATIC_REVIEW: 0.95, Kind.RANDOMIZED_TRIAL: 0.9,
-    Kind.OBSERVATIONAL: 0.8, Kind.REVIEW: 0.8, Kind.OTHER: 0.75, Kind.CONSUMER: 0.7,
-    Kind.CASE_REPORT: 0.6,
-}
 
 # Leading labels and discourse connectives a bullet does not need ("In conclusion, X" -> "X").
 _LEAD_TRIM = re.compile(
@@ -55,10 +50,11 @@ class Candidate:
     text: str
     role: str
     facet: str
-    relevance: float  # share of the question's concept weight the sentence mentions
-    document_weight: float  # document relevance x evidence-kind weight
+    relevance: float  # the evidence reader's probability that it addresses the question
+    document_weight: float  # evidence-kind weight
     score: float
     tokens: frozenset[str]
+    reading: Reading
     # Further documents stating the same finding (merged duplicates): cited together.
     also: list[tuple[Hit, SentenceHit]] = field(default_factory=list)
 
@@ -197,10 +193,12 @@ def reads_alone(span: str) -> bool:
 
 
 class Relevance:
-    """Question-concept weights and matching helpers.
+    """The question's concept weights, for what a page says about its concepts (which ones the
+    cited sources never name) and for choosing which sentences the reader reads first.
 
     Weights are the library's idf when given (rare concepts say more about the topic), else a
-    smoothed idf over the retrieved documents themselves.
+    smoothed idf over the retrieved documents themselves. Whether a sentence addresses the
+    question is the evidence reader's decision, not this class's.
     """
 
     def __init__(self, analysis: QuestionAnalysis, hits: list[Hit],
@@ -211,12 +209,12 @@ class Relevance:
         n = len(docs_tokens) + 1
         self.weights = {
             c: idf(c) if idf is not None
-            else math.log(1 + n / (1 + sum(1 for t in docs_tokens if c in t[1])))
+            else math.log(1 + n / (1 + sum(1 for t in docs_tokens if c in t)))
             for c in analysis.concepts
         }
         self.total = sum(self.weights.values()) or 1.0
         self.concepts = frozenset(analysis.concepts)
-        self.focus = max(self.weights, key=self.weights.get) if self.weights else ""  # type: ignore[arg-type]
+        self.focus = max(self.weights, key=lambda c: self.weights[c]) if self.weights else ""
         self.doc_tokens = {h.document.id: toks for h, toks in zip(hits, docs_tokens, strict=True)}
 
     def known_word(self, word: str) -> bool:
@@ -233,133 +231,98 @@ class Relevance:
     def share(self, tokens: set[str] | frozenset[str]) -> float:
         return sum(w for c, w in self.weights.items() if c in tokens) / self.total
 
-    def document(self, hit: Hit) -> float:
-        """0..1: how squarely the document addresses the question.
 
-        A document lacking the question's most specific concept ("hypertension" in "first-line
-        treatment of hypertension") is about something else unless it covers most of the rest.
-        """
-        sequence, bag, title = self.doc_tokens[hit.document.id]
-        coverage = self.share(bag)
-        # A snippet (a few sentences chosen for their relevance) has little room to restate
-        # the most specific concept, so less of the rest makes up for it than in an abstract.
-        waiver = (SNIPPET_FOCUS_WAIVER if _sentence_count(hit.document) <= SNIPPET_SENTENCES
-                  else FOCUS_WAIVER)
-        if self.weights and self.focus not in bag and coverage < waiver:
-            return 0.0
-        title_share = self.share(title)
-        phrases = self.analysis.phrases
-        pairs = adjacent_pairs(sequence)
-        phrase_share = (sum(1 for p in phrases if p in pairs) / len(phrases)) if phrases else coverage
-        lexical = 0.5 * coverage + 0.25 * phrase_share + 0.25 * title_share
-        if phrases and not phrase_share:
-            # Not one of the question's phrases: "aromatase excess syndrome" shares words with
-            # "aromatase inhibitor ... syndrome" but is another subject.
-            lexical *= NO_PHRASE_PENALTY
-        dense = hit.signals.get("dense")
-        return lexical if dense is None else 0.5 * lexical + 0.5 * max(0.0, float(dense))
-
-
-def adjacent_pairs(sequence: list[str]) -> set[tuple[str, str]]:
-    """Adjacent concept pairs in both orders: a phrase survives the passive voice ("serotonin
-    transported by platelets" is "platelets transport serotonin"), and "aromatase excess
-    syndrome" still does not contain "aromatase inhibitor"."""
-    pairs = set(zip(sequence, sequence[1:], strict=False))
-    return pairs | {(b, a) for a, b in pairs}
-
-
-def _doc_tokens(doc: Document) -> tuple[list[str], set[str], set[str]]:
-    sequence = concept_tokens(doc.title)
+def _doc_tokens(doc: Document) -> frozenset[str]:
+    tokens = set(concept_tokens(doc.title))
     for section in doc.sections:
-        sequence.extend(concept_tokens(section.text))
-    return sequence, set(sequence), set(concept_tokens(doc.title))
+        tokens.update(concept_tokens(section.text))
+    return frozenset(tokens)
 
 
-# A document must reach this relevance to be used at all. This and FOCUS_WAIVER were chosen on
-# 250 SciFact train claims asked of the SciFact corpus (a training split; `citemed eval answers
-# --sets scifact_train`): at 0.2 / 0.5 the page cited the gold abstract for 80% of them against
-# 62% at 0.35 / 0.75, and abstained on 4% against 29%. Lowering FOCUS_WAIVER to 0.4 on all
-# SciFact train claims with evidence: gold abstract cited 78.2% against 77.4% at 0.5, abstained
-# 3.0% against 5.7%, citation precision 70.6% against 71.8% (0.3 cited less gold, 77.6%).
-MIN_DOCUMENT_RELEVANCE = 0.2
-MIN_OTHER_SENTENCE_RELEVANCE = 0.4
-NO_PHRASE_PENALTY = 0.7
-MAX_ABSTRACT_SENTENCES = 25
-# Share of the concept weight that makes up for a missing focus concept.
-FOCUS_WAIVER = 0.4
-# The same for snippet documents of at most SNIPPET_SENTENCES sentences, chosen on a snippet
-# version of SciFact train (each evidence abstract reduced to its annotated rationale
-# sentences, 365 documents, 505 claims): gold cited 77.4% against 72.1% at 0.4, abstained
-# 14.9% against 22.2%, citation precision 89.7% against 91.3%.
-SNIPPET_FOCUS_WAIVER = 0.3
-SNIPPET_SENTENCES = 5
+def _known_title(doc: Document) -> str:
+    """The title the reader sees: none for a record named only by its PMID."""
+    return "" if doc.extra.get("title_known") is False else doc.title
+
+
+class _Unread(NamedTuple):
+    """A sentence that may become a bullet, before the reader has read it."""
+
+    prior: float
+    hit: Hit
+    sentence: SentenceHit
+    role: str
+    text: str
+    tokens: frozenset[str]
+
+
+# The reader reads at most this many sentences per question (about 0.3 s on 2 cores), chosen
+# by concept share and the document's retrieval rank; at most PER_DOCUMENT from one document
+# so that a long guideline does not crowd out the abstracts.
+READ_BUDGET = 40
+PER_DOCUMENT = 8
 
 
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
-               *, max_documents: int, excerpts: bool = False) -> list[Candidate]:
-    """Scored, filtered candidates from the relevant documents, best first.
+               reader: EvidenceReader, *, max_documents: int,
+               threshold: float | None = None, excerpts: bool = False) -> list[Candidate]:
+    """Sentences the evidence reader judges to address the question, best first.
 
-    With `excerpts`, passages cut off at a clause boundary count too (snippet libraries such
-    as BioASQ's hold many); the caller asks for them only when no whole sentence qualifies.
+    Readability rules run first (no aims, methods, titles, fragments, dangling references);
+    relevance is the reader's probability, its threshold chosen on training data. With
+    `excerpts`, passages cut off at a clause boundary count too (snippet libraries such as
+    BioASQ's hold many); the caller asks for them only when no whole sentence qualifies.
     """
     known_word = relevance.known_word if excerpts else None
-    out: list[Candidate] = []
-    scored = [(hit, relevance.document(hit)) for hit in hits[:max_documents]]
-    scored = [(hit, rel) for hit, rel in scored if rel >= MIN_DOCUMENT_RELEVANCE]
-    lead = max(scored, key=lambda hr: hr[1])[0].document if scored else None
-    # The lead's exemption (below) holds for an abstract, not for a long guideline that covers
-    # many topics besides the question's.
-    lead_id = lead.id if lead and _sentence_count(lead) <= MAX_ABSTRACT_SENTENCES else ""
+    gate = reader.threshold if threshold is None else threshold
     asks_research = bool(_ASKS_RESEARCH.search(analysis.text))
-    for hit, doc_rel in scored:
-        kind_weight = KIND_WEIGHT.get(hit.document.kind, 0.75)
+    drafts: list[_Unread] = []
+    for rank, hit in enumerate(hits[:max_documents]):
         page_topic = (str(hit.document.extra.get("question_type") or "")
                       if hit.document.kind is Kind.CONSUMER else None)
         if page_topic == "research" and not asks_research:
             # Studies under way are not care a reader can act on: shown only when asked for.
             continue
+        mine: list[_Unread] = []
         for sid, section, sentence in hit.document.iter_sentences():
             if is_fragment(sentence.text, hit.document.title, known_word=known_word):
                 continue
             role = sentence_role(section.label, sentence.text)
-            role_weight = ROLE_WEIGHT[role]
-            if role_weight == 0:
+            if ROLE_WEIGHT[role] == 0:
                 continue
             text = cut_glued_heading(trim(sentence.text), hit.document.title)
             if not reads_alone(text):
                 continue
-            sequence = concept_tokens(text)
-            tokens = frozenset(sequence)
-            sent_rel = relevance.share(tokens)
-            # Inside the document most squarely about the question, a finding may speak of "the
-            # symptoms" without naming the question's concepts; elsewhere it must name most.
-            # ...including its most specific one ("acupuncture" in "does acupuncture relieve
-            # chronic low back pain": Tai Chi for back pain is another question), and one of
-            # its phrases ("aromatase excess syndrome" is not "aromatase inhibitor ... syndrome").
-            if hit.document.id != lead_id and (
-                    sent_rel < MIN_OTHER_SENTENCE_RELEVANCE
-                    or relevance.focus not in tokens
-                    or len(tokens & relevance.concepts) < min(2, len(relevance.concepts))
-                    or (analysis.phrases and not set(analysis.phrases)
-                        & adjacent_pairs(sequence))):
-                continue
-            # Squared, so a sentence naming only part of the question ranks well below one
-            # naming all of it.
-            score = doc_rel * kind_weight * role_weight * (0.2 + sent_rel) ** 2
-            facet = facet_of(text, page_topic)
-            score *= _intent_boost(analysis, facet, text)
-            if analysis.qualifiers:
-                # "first-line", "dose", "best": they decide nothing about relevance, but of
-                # two relevant sentences the one that also says "first-line" answers better.
-                matched = len(analysis.qualifiers & tokens) / len(analysis.qualifiers)
-                score *= 1.0 + QUALIFIER_BONUS * matched
-            out.append(Candidate(
-                hit=hit,
-                sentence=SentenceHit(sid, section.label, sentence.text, sentence.start,
-                                     sentence.end, score),
-                text=text, role=role, facet=facet, relevance=sent_rel,
-                document_weight=doc_rel * kind_weight, score=score, tokens=tokens,
-            ))
+            tokens = frozenset(concept_tokens(text))
+            prior = relevance.share(tokens) + 0.5 / (1 + rank)
+            mine.append(_Unread(prior, hit, SentenceHit(
+                sid, section.label, sentence.text, sentence.start, sentence.end, 0.0),
+                role, text, tokens))
+        mine.sort(key=lambda d: -d.prior)
+        drafts.extend(mine[:PER_DOCUMENT])
+    drafts.sort(key=lambda d: -d.prior)
+    drafts = drafts[:READ_BUDGET]
+    readings = reader.read(analysis.text,
+                           [passage(_known_title(d.hit.document), d.sentence.text) for d in drafts])
+    out: list[Candidate] = []
+    for (_, hit, sentence, role, text, tokens), reading in zip(drafts, readings, strict=True):
+        if reading.relevance < gate:
+            continue
+        page_topic = (str(hit.document.extra.get("question_type") or "")
+                      if hit.document.kind is Kind.CONSUMER else None)
+        kind_weight = EVIDENCE_WEIGHT[hit.document.kind]
+        score = reading.relevance * kind_weight * ROLE_WEIGHT[role]
+        facet = facet_of(text, page_topic)
+        score *= _intent_boost(analysis, facet, text)
+        if analysis.qualifiers:
+            # "first-line", "dose", "best": of two relevant sentences the one that also says
+            # "first-line" answers better.
+            matched = len(analysis.qualifiers & tokens) / len(analysis.qualifiers)
+            score *= 1.0 + QUALIFIER_BONUS * matched
+        sentence.score = score
+        out.append(Candidate(
+            hit=hit, sentence=sentence, text=text, role=role, facet=facet, relevance=reading.relevance,
+            document_weight=kind_weight, score=score, tokens=tokens, reading=reading,
+        ))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -376,10 +339,6 @@ def _intent_boost(analysis: QuestionAnalysis, facet: str, text: str) -> float:
     if "dosing" in (analysis.qtype, analysis.topic):
         return INTENT_BOOST ** 2 if _DOSE.search(text) else 1.0
     return INTENT_BOOST if facet == analysis.intent_facet else 1.0
-
-
-def _sentence_count(doc: Document) -> int:
-    return sum(len(section.sentences) for section in doc.sections)
 
 
 def same_finding(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -402,15 +361,3 @@ def deduplicate(pool: list[Candidate]) -> list[Candidate]:
         ):
             twin.also.append((cand.hit, cand.sentence))
     return kept
-
-
-def evidence_by_document(pool: list[Candidate], *, per_document: int = 4
-                         ) -> list[tuple[str, float, list[str]]]:
-    """(document id, weight, best finding sentences) per document, heaviest document first."""
-    grouped: dict[str, tuple[float, list[str]]] = {}
-    for cand in pool:  # pool is best-first, so each document's best sentences come first
-        weight, texts = grouped.setdefault(cand.document.id, (cand.document_weight, []))
-        if len(texts) < per_document:
-            texts.append(cand.sentence.text)
-    return sorted(((doc_id, w, texts) for doc_id, (w, texts) in grouped.items()),
-                  key=lambda item: -item[1])

@@ -32,6 +32,7 @@ from citemed.engine import Engine
 from citemed.errors import CiteMedError
 from citemed.library import Library
 from citemed.model import Answer, Document, extracted_text
+from citemed.readers.data import is_dev
 from citemed.settings import Settings
 
 EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
@@ -130,10 +131,11 @@ def cited_pmids(answer: Answer) -> list[str]:
 
 
 @contextmanager
-def temporary_library(folder: Path, documents: Iterable[Document],
-                      source_name: str) -> Iterator[Engine]:
-    """An engine over a fresh library holding `documents`, ingested the normal way."""
-    settings = Settings(library=folder / "library")
+def temporary_library(folder: Path, documents: Iterable[Document], source_name: str,
+                      base: Settings | None = None) -> Iterator[Engine]:
+    """An engine over a fresh library holding `documents`, ingested the normal way; other
+    settings (the reader, its threshold) come from `base`."""
+    settings = (base or Settings()).model_copy(update={"library": folder / "library"})
     library = Library(settings, create=True)
     try:
         library.ingest_documents(documents, source_name=source_name)
@@ -171,14 +173,23 @@ def _pubmedqa_items(data: Path, limit: int | None) -> list[tuple[str, str, str]]
     return items[:limit] if limit else items
 
 
-def _bioasq_questions(data: Path, qtype: str, limit: int | None) -> list[dict]:
-    files = sorted((data / "bioasq").rglob("*_golden.json"))
-    if not files:
-        raise CiteMedError(f"no BioASQ golden files under {data / 'bioasq'}")
+BIOASQ_TRAIN = Path("bioasq_train") / "bioasq_train_1B-6B.json"
+
+
+def _bioasq_questions(data: Path, qtype: str, limit: int | None, *,
+                      dev: bool = False) -> list[dict]:
+    """BioASQ questions of one type: the 7B-11B test sets, or with `dev` the BioASQ 1B-6B
+    training questions that the evidence reader held out (its development split)."""
+    if dev:
+        files = [data / BIOASQ_TRAIN]
+    else:
+        files = sorted((data / "bioasq").rglob("*_golden.json"))
+    if not files or not files[0].exists():
+        raise CiteMedError(f"no BioASQ golden files under {files[0] if files else data}")
     out = []
     for file in files:
         for q in json.loads(file.read_text(encoding="utf-8"))["questions"]:
-            if q.get("type") == qtype:
+            if q.get("type") == qtype and (not dev or is_dev(f"bioasq:{q.get('id')}")):
                 out.append(q)
     return out[:limit] if limit else out
 
@@ -213,12 +224,12 @@ def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
                      {"verdicts": dict(raw)})
 
 
-def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents: int
-                     ) -> SetResult:
+def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents: int,
+                     dev: bool = False) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
     gold, strict, leaning, raw = [], [], [], Counter()
-    for q in _bioasq_questions(data, "yesno", limit):
+    for q in _bioasq_questions(data, "yesno", limit, dev=dev):
         answer = engine.ask(q["body"])
         answers_out.append(answer)
         verdict = answer.direct_answer.verdict or "insufficient"
@@ -230,22 +241,28 @@ def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents
             verdict = "yes" if scores.get("yes", 0) >= scores.get("no", 0) else "no"
         leaning.append(verdict)
     decided = [(g, v) for g, v in zip(gold, strict, strict=True) if v in ("yes", "no")]
+    gold_no = [v for g, v in zip(gold, strict, strict=True) if g == "no"]
     metrics = {"accuracy": accuracy(gold, strict), "accuracy_leaning": accuracy(gold, leaning),
+               "no_recall": sum(v == "no" for v in gold_no) / len(gold_no) if gold_no else 0.0,
                # How often a yes or no, when one is given, is right; and how often one is given.
                "accuracy_decided": accuracy([g for g, _ in decided], [v for _, v in decided]),
                "decided": len(decided) / len(gold) if gold else 0.0,
                **_trace(answers_out)}
+    if dev:
+        return SetResult("bioasq_dev_yesno", "training split (reader dev): BioASQ 1B-6B snippets",
+                         len(gold), documents, metrics, time.perf_counter() - started,
+                         details={"verdicts": dict(raw)})
     return SetResult("bioasq_yesno", "library = all BioASQ snippets", len(gold), documents,
                      metrics, time.perf_counter() - started, ANCHORS["bioasq_yesno"],
                      {"verdicts": dict(raw)})
 
 
-def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documents: int
-                       ) -> SetResult:
+def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documents: int,
+                       dev: bool = False) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
     r2, su4, hit_gold, precision = [], [], [], []
-    for q in _bioasq_questions(data, "summary", limit):
+    for q in _bioasq_questions(data, "summary", limit, dev=dev):
         answer = engine.ask(q["body"])
         answers_out.append(answer)
         ideals = q.get("ideal_answer") or []
@@ -263,8 +280,61 @@ def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documen
                "answers_citing_gold": sum(hit_gold) / n,
                "citation_precision": sum(precision) / len(precision) if precision else 0.0,
                **_trace(answers_out)}
+    if dev:
+        return SetResult("bioasq_dev_summary", "training split (reader dev): BioASQ 1B-6B "
+                         "snippets", len(r2), documents, metrics, time.perf_counter() - started)
     return SetResult("bioasq_summary", "library = all BioASQ snippets", len(r2), documents,
                      metrics, time.perf_counter() - started, ANCHORS["bioasq_summary"])
+
+
+ANSWERABILITY_FOLDS = 4
+
+
+def answerability_folds(questions: list[dict], docs: list[Document]
+                        ) -> Iterator[tuple[list[dict], list[Document]]]:
+    """(questions of the fold, the documents left once every gold document of theirs is gone)."""
+    for fold in range(ANSWERABILITY_FOLDS):
+        asked = questions[fold::ANSWERABILITY_FOLDS]
+        gold = {u.rstrip("/").rsplit("/", 1)[-1] for q in asked for u in q.get("documents") or []}
+        yield asked, [d for d in docs if d.pmid not in gold]
+
+
+def answerability_metrics(answers: list[tuple[dict, Answer]]) -> dict[str, float]:
+    """verdict_rate: yes/no questions given a yes or no; bullet_rate: pages showing bullets."""
+    yesno = [a for q, a in answers if q.get("type") == "yesno"]
+    verdicts = sum(a.direct_answer.verdict in ("yes", "no") for a in yesno)
+    bullets = sum(bool(a.all_bullets()) for _, a in answers)
+    return {"verdict_rate": verdicts / len(yesno) if yesno else 0.0,
+            "bullet_rate": bullets / len(answers) if answers else 0.0}
+
+
+def run_answerability(settings: Settings, data: Path, folder: Path, *, limit: int | None,
+                      progress: Callable[[str], None], dev: bool = False) -> SetResult:
+    """BioASQ 7B-11B yes/no and summary questions asked of a library WITHOUT their gold
+    documents: the page should abstain. Questions fall into ANSWERABILITY_FOLDS folds; each
+    fold is asked of the BioASQ library less every gold document of that fold. With `dev`, the
+    same on the reader's held-out BioASQ 1B-6B training questions (for choosing thresholds)."""
+    from citemed.sources.bioasq import BioASQReader
+
+    started = time.perf_counter()
+    questions = [*_bioasq_questions(data, "yesno", limit, dev=dev), *_bioasq_questions(
+        data, "summary", limit, dev=dev)]
+    docs = _read(BioASQReader(), data / (BIOASQ_TRAIN if dev else Path("bioasq")))
+    answers_out: list[tuple[dict, Answer]] = []
+    for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
+        progress(f"answerability fold {fold + 1}: {len(asked)} questions, "
+                 f"{len(docs) - len(kept)} gold documents removed")
+        with temporary_library(folder / f"answerability{fold}", kept, "bioasq",
+                               settings) as engine:
+            answers_out.extend((q, engine.ask(q["body"])) for q in asked)
+    metrics = {**answerability_metrics(answers_out), **_trace([a for _, a in answers_out])}
+    if dev:
+        return SetResult("answerability_dev", "training split (reader dev): BioASQ 1B-6B "
+                         "questions, their gold documents removed", len(questions), len(docs),
+                         metrics, time.perf_counter() - started)
+    return SetResult("answerability", "BioASQ 7B-11B questions, their gold documents removed",
+                     len(questions), len(docs), metrics, time.perf_counter() - started,
+                     "goal: verdict_rate <= 0.10, bullet_rate <= 0.15")
 
 
 def run_scifact_train(engine: Engine, data: Path, *, limit: int | None, documents: int
@@ -294,9 +364,9 @@ def run_scifact_train(engine: Engine, data: Path, *, limit: int | None, document
                      len(claims), documents, metrics, time.perf_counter() - started)
 
 
-SETS = ("pubmedqa", "bioasq_yesno", "bioasq_summary")
-# Not a benchmark: the training split the relevance thresholds were chosen on (run on request).
-DEV_SETS = ("scifact_train",)
+SETS = ("pubmedqa", "bioasq_yesno", "bioasq_summary", "answerability")
+# Not benchmarks: training-split sets thresholds are chosen on (run on request).
+DEV_SETS = ("scifact_train", "bioasq_dev_yesno", "bioasq_dev_summary", "answerability_dev")
 SCIFACT_DEV_SIZE = 250
 
 
@@ -328,10 +398,22 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                 setting = ("WITH conclusions (the answer is in the library)" if include
                            else "library = 1,000 abstracts without conclusions")
                 progress(f"pubmedqa: {setting}")
-                with temporary_library(Path(tmp) / f"pq{int(include)}", docs, "pubmedqa") as eng:
+                with temporary_library(Path(tmp) / f"pq{int(include)}", docs, "pubmedqa",
+                                       settings) as eng:
                     results.append(run_pubmedqa(eng, data, limit=limit, setting=setting,
                                                 documents=len(docs)))
-        bioasq_sets = [s for s in sets if s.startswith("bioasq")]
+        dev_sets = [s for s in sets if s.startswith("bioasq_dev")]
+        if dev_sets:
+            docs = _read(BioASQReader(), data / BIOASQ_TRAIN)
+            progress(f"bioasq training questions: {len(docs)} documents")
+            with temporary_library(Path(tmp) / "bioasq_dev", docs, "bioasq", settings) as eng:
+                if "bioasq_dev_yesno" in sets:
+                    results.append(run_bioasq_yesno(eng, data, limit=limit,
+                                                    documents=len(docs), dev=True))
+                if "bioasq_dev_summary" in sets:
+                    results.append(run_bioasq_summary(eng, data, limit=limit,
+                                                      documents=len(docs), dev=True))
+        bioasq_sets = [s for s in sets if s in ("bioasq_yesno", "bioasq_summary")]
         if bioasq_sets:
             if library is not None:
                 engine, count = Engine(settings, library=library), len(library.store)
@@ -339,14 +421,18 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
             else:
                 docs = _read(BioASQReader(), data / "bioasq")
                 progress(f"bioasq: {len(docs)} documents")
-                with temporary_library(Path(tmp) / "bioasq", docs, "bioasq") as eng:
+                with temporary_library(Path(tmp) / "bioasq", docs, "bioasq", settings) as eng:
                     results.extend(_bioasq(eng, data, bioasq_sets, limit, len(docs)))
+        for name in ("answerability", "answerability_dev"):
+            if name in sets:
+                results.append(run_answerability(settings, data, Path(tmp) / name, limit=limit,
+                                                 progress=progress, dev=name.endswith("_dev")))
         if "scifact_train" in sets:
             from citemed.sources.scifact import SciFactReader
 
             docs = _read(SciFactReader(), data / "scifact" / "corpus.jsonl")
             progress(f"scifact: {len(docs)} documents")
-            with temporary_library(Path(tmp) / "scifact", docs, "scifact") as eng:
+            with temporary_library(Path(tmp) / "scifact", docs, "scifact", settings) as eng:
                 results.append(run_scifact_train(eng, data, limit=limit, documents=len(docs)))
     return results
 

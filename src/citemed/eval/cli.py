@@ -132,23 +132,3 @@ def answers(
                           r.anchors if i == 0 else "")
     console.print(table)
 
-
-@eval_app.command("train-verdict")
-def train_verdict(
-    data: DataOption = None,
-    output: Annotated[Path | None, typer.Option(
-        "--output", help="Weights file (default: the packaged stance_weights.json).")] = None,
-    scifact: Annotated[bool, typer.Option(
-        "--scifact", help="Add SciFact train claims (lowered cross-validated accuracy: off).")
-    ] = False,
-) -> None:
-    """Retrain the yes/no stance model on training splits only (PubMedQA train_dev, SciFact train)."""
-    from citemed.cli import console, fail, make_settings
-    from citemed.compose.verdict import WEIGHTS_FILE
-    from citemed.eval.train_verdict import train
-
-    try:
-        train(make_settings(None, data), output=output or WEIGHTS_FILE,
-              use_scifact=scifact, log=lambda m: console.print(m))
-    except CiteMedError as error:
-        fail(error)

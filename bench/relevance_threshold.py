@@ -1,0 +1,72 @@
+"""Choose the evidence reader's relevance threshold on TRAINING data only.
+
+    python bench/relevance_threshold.py --data ../shared/data [--thresholds 0.3,0.5,0.7]
+
+The reader's held-out BioASQ 1B-6B questions (its development split) are asked (a) of a library
+of all 1B-6B snippets: summary answers should cite a gold document, yes/no answers be right;
+and (b) of that library less their gold documents (`answerability_dev`): the page should show
+no bullets and no verdict. One JSON line per threshold. Never run it on a test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from citemed.eval.answers import (
+    BIOASQ_TRAIN,
+    _bioasq_questions,
+    _read,
+    answerability_folds,
+    answerability_metrics,
+    run_bioasq_summary,
+    run_bioasq_yesno,
+    temporary_library,
+)
+from citemed.settings import Settings
+from citemed.sources.bioasq import BioASQReader
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--thresholds", default="0.2,0.35,0.5,0.65,0.8,0.9")
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    thresholds = [float(t) for t in args.thresholds.split(",")]
+    base = Settings(data=args.data)
+    docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
+    rows: dict[float, dict] = {t: {"threshold": t} for t in thresholds}
+    with tempfile.TemporaryDirectory() as tmp:
+        with temporary_library(Path(tmp) / "full", docs, "bioasq", base) as engine:
+            for t in thresholds:
+                engine.settings = base.model_copy(update={"reader_threshold": t})
+                summary = run_bioasq_summary(engine, args.data, limit=args.limit,
+                                             documents=len(docs), dev=True)
+                yesno = run_bioasq_yesno(engine, args.data, limit=args.limit,
+                                         documents=len(docs), dev=True)
+                rows[t].update({f"summary_{k}": round(v, 4) for k, v in summary.metrics.items()
+                                if k in ("answers_citing_gold", "citation_precision",
+                                         "rouge_su4_f1", "abstained")})
+                rows[t].update({f"yesno_{k}": round(v, 4) for k, v in yesno.metrics.items()
+                                if k in ("accuracy", "no_recall", "abstained")})
+        questions = [*_bioasq_questions(args.data, "yesno", args.limit, dev=True),
+                     *_bioasq_questions(args.data, "summary", args.limit, dev=True)]
+        answers: dict[float, list] = {t: [] for t in thresholds}
+        for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
+            with temporary_library(Path(tmp) / f"fold{fold}", kept, "bioasq", base) as engine:
+                for t in thresholds:
+                    engine.settings = base.model_copy(update={"reader_threshold": t})
+                    answers[t].extend((q, engine.ask(q["body"])) for q in asked)
+        for t in thresholds:
+            rows[t].update({f"answerability_{k}": round(v, 4)
+                            for k, v in answerability_metrics(answers[t]).items()})
+            print(json.dumps(rows[t]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""`citemed models ...`: train and inspect the evidence reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+models_app = typer.Typer(help="Train and inspect the evidence reader.", no_args_is_help=True)
+
+
+@models_app.command("train")
+def train_command(
+    data: Annotated[Path, typer.Option("--data", help="Shared data folder (training splits "
+                                       "are read from it).")] = Path("../shared/data"),
+    out: Annotated[Path, typer.Option("--out", help="Where the weights, configuration and "
+                                      "model card go.")] = Path("src/citemed/readers/weights"),
+    work: Annotated[Path, typer.Option("--work", help="Checkpoints (a killed run resumes "
+                                       "from the last one).")] = Path("build/reader-work"),
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
+    limit: Annotated[int | None, typer.Option("--limit", help="First N pairs (a smoke run).")
+                     ] = None,
+) -> None:
+    """Fine-tune the reader on the training splits only (about 40 minutes on 2 cores)."""
+    from citemed.readers.card import write_card
+    from citemed.readers.train import TrainOptions, train
+
+    options = TrainOptions(data=data, out=out, work=work, seed=seed, epochs=epochs, limit=limit)
+    meta = train(options, log=lambda line: typer.echo(line))
+    write_card(out, meta)
+    typer.echo(f"weights, reader.json and MODEL_CARD.md written to {out}")
+
+
+@models_app.command("show")
+def show_command(
+    folder: Annotated[Path | None, typer.Option("--folder", help="Weights folder.")] = None,
+) -> None:
+    """Print the reader's configuration and training figures."""
+    from citemed.readers import WEIGHTS_DIR
+    from citemed.readers.model import CONFIG_FILE
+
+    path = (folder or WEIGHTS_DIR) / CONFIG_FILE
+    typer.echo(json.dumps(json.loads(path.read_text(encoding="utf-8")), indent=2))

@@ -1,0 +1,101 @@
+"""The evidence reader's gates on small hand-written evidence, with the shipped weights.
+
+Each test names a behaviour the answer page must keep: off-topic evidence abstains, advice gets
+no verdict, a contradicting finding says "no", a missing population is not answered from
+evidence about other people.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from citemed.audience import adapt
+from citemed.audience.redflags import URGENT_NOTICE
+from citemed.compose import compose
+from citemed.compose.question import ADVICE_RULES, analyze_question
+from citemed.model import Document, Hit, Kind
+from citemed.readers import EvidenceReader, available
+from citemed.sources.base import make_section
+
+pytestmark = pytest.mark.skipif(not available(), reason="reader weights or torch missing")
+
+
+def _doc(doc_id: str, title: str, text: str, kind: Kind = Kind.OBSERVATIONAL) -> Document:
+    return Document(id=f"t:{doc_id}", collection="t", kind=kind, title=title, source="Test J",
+                    year=2021, pmid=doc_id, sections=[make_section("ABSTRACT", text)])
+
+
+def _hits(*docs: Document) -> list[Hit]:
+    return [Hit(document=d, score=10.0 - i, rank=i + 1) for i, d in enumerate(docs)]
+
+
+SCREENING = _doc("1", "Cytology and HPV testing for cervical cancer screening",
+                 "Primary HPV testing detected more high-grade cervical lesions than cytology "
+                 "in women aged 30 to 60 years. Screening intervals of five years were safe "
+                 "after a negative HPV test. Colposcopy referral rates were higher with HPV "
+                 "testing than with cytology alone.")
+FRACTURE_TRIAL = _doc("2", "Vitamin D supplementation and fractures in older adults",
+                      "In this randomized trial of 25,871 adults aged 60 years or older, vitamin "
+                      "D3 supplementation did not reduce the risk of total, nonvertebral or hip "
+                      "fractures compared with placebo over 5 years. The incidence of fractures "
+                      "was similar in the two groups.", Kind.RANDOMIZED_TRIAL)
+IBUPROFEN_ADULTS = _doc("3", "Ibuprofen for acute pain in adults",
+                        "Ibuprofen 400 mg relieved acute postoperative pain in adults better "
+                        "than placebo. Gastrointestinal adverse events were uncommon with short "
+                        "courses of ibuprofen in adults.", Kind.SYSTEMATIC_REVIEW)
+MENINGITIS = _doc("4", "Bacterial meningitis in children",
+                  "Fever with neck stiffness in a child is a classic sign of bacterial "
+                  "meningitis and needs urgent assessment in hospital. Early antibiotics reduce "
+                  "death and neurological damage in children with bacterial meningitis.")
+
+
+@pytest.fixture(scope="module")
+def reader() -> EvidenceReader:
+    return EvidenceReader.shared()
+
+
+@pytest.mark.parametrize("rule", ADVICE_RULES, ids=lambda rule: rule.name)
+def test_advice_rules_match_their_examples(rule):
+    assert rule.pattern.search(rule.example)
+    assert analyze_question(rule.example).qtype == "advice"
+
+
+def test_question_whose_concept_the_library_lacks_abstains(reader):
+    # Screening evidence is not vaccination evidence: no bullet, no verdict, and the page
+    # names what is missing.
+    answer = compose("Is HPV vaccination effective in preventing cervical cancer?",
+                     _hits(SCREENING), reader=reader)
+    assert answer.abstained
+    assert answer.direct_answer.verdict == "insufficient"
+    assert not answer.all_bullets()
+    assert "vaccination" in answer.direct_answer.text
+
+
+def test_contradicting_sentence_yields_no(reader):
+    answer = compose("Does vitamin D supplementation reduce fractures in older adults?",
+                     _hits(FRACTURE_TRIAL), reader=reader)
+    assert not answer.abstained
+    assert answer.direct_answer.verdict == "no"
+    assert answer.evidence_summary is not None and answer.evidence_summary.opposing == 1
+
+
+def test_supporting_sentence_yields_yes(reader):
+    answer = compose("Does ibuprofen relieve acute postoperative pain in adults?",
+                     _hits(IBUPROFEN_ADULTS), reader=reader)
+    assert answer.direct_answer.verdict == "yes"
+
+
+def test_missing_population_is_not_answered_from_other_people(reader):
+    answer = compose("Is ibuprofen safe during pregnancy?", _hits(IBUPROFEN_ADULTS),
+                     reader=reader)
+    assert answer.abstained and not answer.all_bullets()
+    assert "pregnancy" in answer.direct_answer.text
+
+
+def test_advice_question_gets_no_verdict_and_the_urgent_notice_for_every_reader(reader):
+    question = "My child has a fever of 39 C and a stiff neck, what should I do?"
+    answer = compose(question, _hits(MENINGITIS), reader=reader)
+    assert answer.question_type == "advice"
+    assert answer.direct_answer.verdict is None
+    for audience in ("clinician", "patient"):
+        assert URGENT_NOTICE in adapt(answer, audience).notices
