@@ -40,18 +40,21 @@ def main() -> int:
                 "gold": str(q.get("exact_answer", "")).strip().lower(),
                 "verdict": answer.direct_answer.verdict,
                 "lean": scores.get("yes", 0.0) - scores.get("no", 0.0) if scores else None,
+                "partial": any(n.startswith("Partial evidence") for n in answer.notices),
             })
     n = len(rows)
     print(json.dumps({"questions": n, "gold_no": sum(r["gold"] == "no" for r in rows),
                       "abstained": sum(r["lean"] is None for r in rows)}))
     best: dict[str, tuple] = {}
-    for rule in (True, False):
+    for rule in ("none", "focus", "partial"):
         for yes_step in range(0, 9):
             for no_step in range(0, 9):
                 yes_t, no_t = yes_step / 10, no_step / 10
                 guesses = []
                 for r in rows:
-                    if r["lean"] is None or (rule and r["verdict"] == "insufficient"):
+                    if r["lean"] is None or (rule == "focus" and r["verdict"] == "insufficient") \
+                            or (rule == "partial" and (r["partial"]
+                                                       or r["verdict"] == "insufficient")):
                         guesses.append("insufficient")
                     else:
                         guesses.append(_verdict(r["lean"], yes_t, no_t))

@@ -1,8 +1,9 @@
 """Answer quality on the public benchmarks, against the pinned expected scores.
 
-Runs every answer set in full (PubMedQA test 500, BioASQ yes/no 618, BioASQ summary 543; about
-a minute on 2 cores): traceability must be 100% over every answer produced, and every metric must
-stay within the pinned tolerance. Re-pin after an intended change with
+Runs the pinned regression subset (the first `limit` questions of every set, answerability
+included; a few minutes on 2 cores with the evidence reader): traceability must be 100% over
+every answer produced, and every metric must stay within the pinned tolerance. Re-pin after an
+intended change with
 `citemed eval answers --data DATA --pin src/citemed/eval/expected/answers.json`.
 """
 
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.integration
 def results():
     from tests.conftest import shared_data
 
-    return {r.name: r for r in run(Settings(data=shared_data()), SETS)}
+    expected = json.loads(EXPECTED_FILE.read_text())
+    settings = Settings(data=shared_data(), dense=expected["dense"])
+    return {r.name: r for r in run(settings, SETS, limit=expected["limit"])}
 
 
 def test_every_statement_of_every_eval_answer_is_traceable(results):

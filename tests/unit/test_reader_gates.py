@@ -61,14 +61,23 @@ def test_advice_rules_match_their_examples(rule):
 
 
 def test_question_whose_concept_the_library_lacks_abstains(reader):
-    # Screening evidence is not vaccination evidence: no bullet, no verdict, and the page
-    # names what is missing.
-    answer = compose("Is HPV vaccination effective in preventing cervical cancer?",
-                     _hits(SCREENING), reader=reader)
+    # A library on vitamin D and fractures holds nothing on acupuncture for migraine: no
+    # bullet, no verdict, and the page names what is missing.
+    answer = compose("Does acupuncture prevent migraine attacks?", _hits(FRACTURE_TRIAL),
+                     reader=reader)
     assert answer.abstained
     assert answer.direct_answer.verdict == "insufficient"
     assert not answer.all_bullets()
-    assert "vaccination" in answer.direct_answer.text
+    assert "acupuncture" in answer.direct_answer.text
+
+
+def test_evidence_on_part_of_the_question_gets_no_verdict(reader):
+    # Screening evidence is not vaccination evidence: the page says the evidence is partial
+    # and names the missing concept instead of answering "yes".
+    answer = compose("Is HPV vaccination effective in preventing cervical cancer?",
+                     _hits(SCREENING), reader=reader)
+    assert answer.direct_answer.verdict == "insufficient"
+    assert any(n.startswith("Partial evidence") and "vaccination" in n for n in answer.notices)
 
 
 def test_contradicting_sentence_yields_no(reader):

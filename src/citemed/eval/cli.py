@@ -98,14 +98,16 @@ def answers(
     as_json: JsonOption = False,
     limit: LimitOption = None,
     sets: Annotated[list[str] | None, typer.Option(
-        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary (default: all three), or "
-        "scifact_train (the relevance-gating development set); repeatable.")
+        "--sets", help="pubmedqa, bioasq_yesno, bioasq_summary, answerability (default: all "
+        "four), or the training-split development sets scifact_train, bioasq_dev_yesno, "
+        "bioasq_dev_summary, answerability_dev; repeatable.")
     ] = None,
     with_conclusions: Annotated[bool, typer.Option(
         "--with-conclusions", help="Also run PubMedQA with conclusions in the library.")
     ] = False,
     pin: Annotated[Path | None, typer.Option(
-        "--pin", help="Run every set in full and write the expected-scores file here.")
+        "--pin", help="Run the regression subset (PIN_LIMIT questions per set) and write the "
+        "expected-scores file here.")
     ] = None,
 ) -> None:
     """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from citemed.readers.data import STANCES, Pair, training_pairs
-from citemed.readers.model import FROZEN, ReaderConfig, build, save, tokenizer
+from citemed.readers.model import FROZEN, ReaderConfig, build, load, save, tokenizer
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,10 @@ class TrainOptions:
     threads: int = 2
     checkpoint_every: int = 200
     limit: int | None = None  # first N training pairs (smoke tests)
+    # A second stage: start from these weights and train on every stance-labelled pair plus
+    # this share of the relevance-only pairs (so relevance is not forgotten).
+    init: Path | None = None
+    relevance_share: float = 1.0
 
 
 def _batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
@@ -124,11 +128,14 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
         pairs = pairs[:options.limit]
     train_pairs = [p for p in pairs if not p.dev]
     dev_pairs = [p for p in pairs if p.dev]
+    if options.relevance_share < 1.0:
+        train_pairs = [p for p in train_pairs
+                       if p.stance or rng.random() < options.relevance_share]
     log(f"pairs: {len(train_pairs)} train, {len(dev_pairs)} dev; "
         f"sources {dict(Counter(p.source for p in train_pairs))}")
 
     tok = tokenizer()
-    net = build()
+    net = load(options.init).train() if options.init else build()
     net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     heads = [*net.relevance.parameters(), *net.stance.parameters()]
     head_ids = {id(p) for p in heads}
