@@ -142,7 +142,8 @@ def library_stats(
             table.add_row(name, f"{count:,}")
         table.add_row("[bold]total[/]", f"[bold]{stats['documents']:,}[/]")
         console.print(table)
-    console.print(f"{stats['sentences']:,} sentences, {stats['size_bytes'] / 1e6:,.1f} MB on disk")
+    size = cast(int, stats["size_bytes"])
+    console.print(f"{stats['sentences']:,} sentences, {size / 1e6:,.1f} MB on disk")
 
 
 def _audience(value: str) -> Audience:

@@ -31,7 +31,7 @@ from pathlib import Path
 from citemed.engine import Engine
 from citemed.errors import CiteMedError
 from citemed.library import Library
-from citemed.model import Answer, Document, extracted_text
+from citemed.model import Answer, Bullet, DirectAnswer, Document, extracted_text
 from citemed.settings import Settings
 
 EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
@@ -54,14 +54,14 @@ def accuracy(gold: list[str], predicted: list[str]) -> float:
 
 
 def macro_f1(gold: list[str], predicted: list[str], classes: Iterable[str] | None = None) -> float:
-    """Mean per-class F1 over the gold classes (or the classes given)."""
-    scores = []
-    for cls in sorted(set(classes or gold)):
-        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == cls)
-        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == cls and g != cls)
-        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == cls and p != cls)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores) if scores else math.nan
+    """Mean per-class F1 over the gold classes (or the classes given); a class never predicted
+    correctly scores 0."""
+    from sklearn.metrics import f1_score
+
+    labels = sorted(set(classes or gold))
+    if not labels:
+        return math.nan
+    return float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0))
 
 
 def _rouge_tokens(text: str) -> list[str]:
@@ -70,7 +70,7 @@ def _rouge_tokens(text: str) -> list[str]:
     return DefaultTokenizer(use_stemmer=True).tokenize(text)
 
 
-def _f1(candidate: Counter, reference: Counter) -> float:
+def _f1(candidate: Counter[tuple[str, ...]], reference: Counter[tuple[str, ...]]) -> float:
     overlap = sum((candidate & reference).values())
     if not overlap:
         return 0.0
@@ -81,8 +81,8 @@ def _f1(candidate: Counter, reference: Counter) -> float:
 
 def rouge_su4(candidate: str, reference: str) -> float:
     """ROUGE-SU4 F1: unigrams plus skip-bigrams with at most 4 words between the pair."""
-    def units(tokens: list[str]) -> Counter:
-        grams = Counter((t,) for t in tokens)
+    def units(tokens: list[str]) -> Counter[tuple[str, ...]]:
+        grams: Counter[tuple[str, ...]] = Counter((t,) for t in tokens)
         for i, first in enumerate(tokens):
             for second in tokens[i + 1:i + 6]:
                 grams[(first, second)] += 1
@@ -105,7 +105,8 @@ def traceability(answer: Answer) -> tuple[int, int]:
     numbers = {r.number for r in answer.references}
     cited = set(answer.direct_answer.citations)
     ok = total = 0
-    for statement in [answer.direct_answer, *answer.all_bullets()]:
+    statements: list[DirectAnswer | Bullet] = [answer.direct_answer, *answer.all_bullets()]
+    for statement in statements:
         total += 1
         cited.update(statement.citations)
         resolves = bool(statement.citations) and set(statement.citations) <= numbers
@@ -197,7 +198,9 @@ def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
                  documents: int) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
-    gold, predicted, raw = [], [], Counter()
+    gold: list[str] = []
+    predicted: list[str] = []
+    raw: Counter[str] = Counter()
     for _, question, label in _pubmedqa_items(data, limit):
         answer = engine.ask(question)
         answers_out.append(answer)
@@ -217,7 +220,10 @@ def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents
                      ) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
-    gold, strict, leaning, raw = [], [], [], Counter()
+    gold: list[str] = []
+    strict: list[str] = []
+    leaning: list[str] = []
+    raw: Counter[str] = Counter()
     for q in _bioasq_questions(data, "yesno", limit):
         answer = engine.ask(q["body"])
         answers_out.append(answer)
