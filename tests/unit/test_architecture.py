@@ -177,3 +177,14 @@ def test_allowed_edges_still_exist():
     """An allow-listed edge that is gone must leave the list, so the list only shrinks."""
     stale = sorted(f"{a} -> {b}" for a, b in ALLOWED_EDGES if b not in graph().get(a, ()))
     assert stale == []
+
+
+def test_architecture_doc_draws_every_layer_in_order():
+    """docs/architecture.md's picture lists the same layers, top (cli) to bottom (model)."""
+    doc = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    picture = doc.split("## Packages and what each may import", 1)[1].split("```")[1]
+    rows = [line for line in picture.splitlines() if line.strip() and line.strip() != "|"]
+    assert len(rows) == len(LAYERS)
+    for row, layer in zip(rows, reversed(LAYERS), strict=True):
+        names = row.strip().split("  ")[0].replace(",", " ").split()  # before the gloss
+        assert set(names) >= layer, (row, layer)
