@@ -107,7 +107,7 @@ def train(settings: Settings, *, output: Path = WEIGHTS_FILE, use_scifact: bool 
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from citemed.eval.answers import macro_f1
+    from citemed.eval.answer_metrics import macro_f1
 
     data = Path(settings.data)
     if not (data / "pubmedqa" / "pqal_split_pmids.json").exists():
