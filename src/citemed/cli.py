@@ -35,10 +35,6 @@ app = typer.Typer(help="CiteMed: cited answers to medical questions from your ev
 library_app = typer.Typer(help="Inspect the evidence library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
 app.add_typer(eval_app, name="eval")
-articles_cli.register(app)
-# An ingest flags the approved articles its new evidence would change: the editorial workflow
-# reacts to the ingest, the ingest does not call it.
-hooks.after_ingest.subscribe(articles_cli.report_stale_articles)
 
 
 class _Progress:
@@ -287,6 +283,13 @@ def settings_command(
     current = make_settings()
     for name in Settings.model_fields:
         print(f"CITEMED_{name.upper()}={getattr(current, name)}")
+
+
+# Registered after the commands above so `citemed --help` lists the everyday commands first.
+articles_cli.register(app)
+# An ingest flags the approved articles its new evidence would change: the editorial workflow
+# reacts to the ingest, the ingest does not call it.
+hooks.after_ingest.subscribe(articles_cli.report_stale_articles)
 
 
 def main() -> None:
