@@ -1,56 +1,42 @@
-"""The `citemed` command: a thin layer over the library API."""
+"""The `citemed` command: the root Typer app, a thin layer over the library API.
+
+It registers the sub-apps (`eval`, `models`, `users`, `articles`, `backup`, `restore`) and wires the
+post-ingest hook; sub-apps import `citemed.cliutil`, never this module. Heavy modules (engine,
+library, web) are imported inside the commands so `citemed --help` starts fast.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from citemed import hooks
+from citemed.articles import cli as articles_cli
+from citemed.cliutil import DataOpt, LibraryOpt, console, fail, make_settings
 from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import CiteMedError
-from citemed.settings import Settings
+from citemed.eval.cli import eval_app
+from citemed.readers.cli import models_app
+from citemed.settings import Settings, settings_reference
+
+if TYPE_CHECKING:
+    from citemed.library import IngestReport
+    from citemed.model import Audience, Hit
 
 app = typer.Typer(help="CiteMed: cited answers to medical questions from your evidence library.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 library_app = typer.Typer(help="Inspect the evidence library.", no_args_is_help=True)
 app.add_typer(library_app, name="library")
-from citemed.eval.cli import eval_app  # noqa: E402  (sub-app defined in its own module)
-
 app.add_typer(eval_app, name="eval")
-from citemed.readers.cli import models_app  # noqa: E402  (sub-app defined in its own module)
-
 app.add_typer(models_app, name="models")
-
-console = Console(stderr=True)
-
-LibraryOpt = Annotated[
-    Path | None,
-    typer.Option("--library", "-l", help="Library folder (default: $CITEMED_LIBRARY or per-user)."),
-]
-DataOpt = Annotated[
-    Path | None, typer.Option("--data", help="Shared data folder (default ../shared/data).")
-]
-
-
-def make_settings(library: Path | None = None, data: Path | None = None, **overrides) -> Settings:
-    values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
-    if library is not None:
-        values["library"] = library
-    if data is not None:
-        values["data"] = data
-    return Settings(**values)
-
-
-def fail(error: Exception) -> None:
-    console.print(f"[bold red]error:[/] {error}")
-    raise typer.Exit(code=2)
 
 
 class _Progress:
@@ -63,14 +49,14 @@ class _Progress:
             TimeRemainingColumn(), console=console, transient=False,
         )
 
-    def __enter__(self):
+    def __enter__(self) -> _Progress:
         self.bar.__enter__()
         return self
 
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.__exit__(*exc)
 
-    def task(self, description: str, total: int | None = None):
+    def task(self, description: str, total: int | None = None) -> Callable[[int], None]:
         task_id = self.bar.add_task(description, total=total, rate="")
 
         def advance(n: int) -> None:
@@ -82,7 +68,7 @@ class _Progress:
         return advance
 
 
-def print_report(report) -> None:
+def print_report(report: IngestReport) -> None:
     table = Table(title=f"Ingest summary ({report.seconds:.1f} s)")
     for col in ["source", "added", "updated", "unchanged", "deleted", "rejected"]:
         table.add_column(col, justify="left" if col == "source" else "right")
@@ -123,9 +109,7 @@ def ingest(
         with _Progress() as progress:
             report = lib.ingest_paths(paths, format=format, progress=progress.task, force=force)
         print_report(report)
-        from citemed.articles.cli import report_stale_articles
-
-        report_stale_articles(lib)  # approved articles the new evidence would change
+        hooks.after_ingest.emit(lib, report)
         lib.close()
     except CiteMedError as error:
         fail(error)
@@ -152,11 +136,18 @@ def library_stats(
         table = Table(title=f"Documents by {title}")
         table.add_column(title)
         table.add_column("documents", justify="right")
-        for name, count in stats[key].items():  # type: ignore[union-attr]
+        for name, count in cast(dict[str, int], stats[key]).items():
             table.add_row(name, f"{count:,}")
         table.add_row("[bold]total[/]", f"[bold]{stats['documents']:,}[/]")
         console.print(table)
-    console.print(f"{stats['sentences']:,} sentences, {stats['size_bytes'] / 1e6:,.1f} MB on disk")
+    size = cast(int, stats["size_bytes"])
+    console.print(f"{stats['sentences']:,} sentences, {size / 1e6:,.1f} MB on disk")
+
+
+def _audience(value: str) -> Audience:
+    if value not in ("clinician", "patient"):
+        fail(CiteMedError("--audience must be clinician or patient"))
+    return cast("Audience", value)
 
 
 @app.command()
@@ -171,7 +162,7 @@ def search(
     from citemed.engine import Engine
 
     try:
-        hits = Engine(make_settings(library)).search(question, k=k, audience=audience)  # type: ignore[arg-type]
+        hits = Engine(make_settings(library)).search(question, k=k, audience=_audience(audience))
     except CiteMedError as error:
         fail(error)
         return
@@ -185,7 +176,7 @@ def search(
             print(f"      {s.score:5.2f}  {s.text}  [{s.sentence_id} {s.start}-{s.end}]")
 
 
-def _hit_json(hit) -> dict:
+def _hit_json(hit: Hit) -> dict[str, Any]:
     doc = hit.document
     return {
         "rank": hit.rank, "score": round(hit.score, 4), "signals": hit.signals,
@@ -208,12 +199,11 @@ def ask(
     from citemed.engine import Engine
     from citemed.render import to_markdown, to_text
 
-    if audience not in ("clinician", "patient"):
-        fail(CiteMedError("--audience must be clinician or patient"))
+    reader = _audience(audience)
     if format not in ("md", "json", "text"):
         fail(CiteMedError("--format must be md, json or text"))
     try:
-        answer = Engine(make_settings(library)).ask(question, audience=audience)  # type: ignore[arg-type]
+        answer = Engine(make_settings(library)).ask(question, audience=reader)
     except CiteMedError as error:
         fail(error)
         return
@@ -282,9 +272,26 @@ def serve(
         fail(error)
 
 
-from citemed.articles.cli import register as register_articles  # noqa: E402
 
-register_articles(app)
+@app.command("settings")
+def settings_command(
+    markdown: Annotated[bool, typer.Option(
+        "--markdown", help="Print the settings reference (docs/settings.md) instead.")] = False,
+) -> None:
+    """Every setting with its environment variable and, here, its current value."""
+    if markdown:
+        print(settings_reference(), end="")
+        return
+    current = make_settings()
+    for name in Settings.model_fields:
+        print(f"CITEMED_{name.upper()}={getattr(current, name)}")
+
+
+# Registered after the commands above so `citemed --help` lists the everyday commands first.
+articles_cli.register(app)
+# An ingest flags the approved articles its new evidence would change: the editorial workflow
+# reacts to the ingest, the ingest does not call it.
+hooks.after_ingest.subscribe(articles_cli.report_stale_articles)
 
 
 def main() -> None:

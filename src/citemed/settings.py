@@ -6,41 +6,62 @@ import os
 from pathlib import Path
 
 from pydantic import Field
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def default_library_dir() -> Path:
-    """Per-user default: $XDG_DATA_HOME/citemed/library (~/.local/share/citemed/library)."""
+    """$XDG_DATA_HOME/citemed/library (~/.local/share/citemed/library)"""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "citemed" / "library"
 
 
 def default_vector_cache() -> Path:
-    """$XDG_CACHE_HOME/citemed/vectors.sqlite (~/.cache/citemed/vectors.sqlite)."""
+    """$XDG_CACHE_HOME/citemed/vectors.sqlite (~/.cache/citemed/vectors.sqlite)"""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "citemed" / "vectors.sqlite"
 
 
 def default_data_dir() -> Path:
-    """The shared open corpora live beside the checkout: ../shared/data."""
+    """../shared/data (the shared open corpora live beside the checkout)"""
     return Path("../shared/data")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CITEMED_", extra="ignore")
+ENV_PREFIX = "CITEMED_"
 
-    library: Path = Field(default_factory=default_library_dir)
-    data: Path = Field(default_factory=default_data_dir)
+
+class Settings(BaseSettings):
+    """Every field is read from the environment as CITEMED_<NAME> (e.g. CITEMED_SEARCH_K=20).
+
+    Each field carries a description: `citemed settings --markdown` renders them into
+    docs/settings.md, and tests/unit/test_settings.py fails on a field without one.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    library: Path = Field(
+        default_factory=default_library_dir,
+        description="The library folder (evidence store, indexes, manifest); `--library` "
+                    "overrides it.")
+    data: Path = Field(
+        default_factory=default_data_dir,
+        description="The shared open corpora that `citemed demo` and `citemed eval` read.")
 
     # Retrieval
-    search_k: int = 10
-    sentences_per_hit: int = 3
-    dense: bool = True
-    # Head vectors by text, shared by libraries (None: no cache); see citemed.retrieve.dense.
-    dense_cache: Path | None = Field(default_factory=default_vector_cache)
-    kind_prior: bool = True
-    recency_prior: bool = True
-    audience_prior: bool = True
+    search_k: int = Field(10, description="Documents a search returns and an answer considers.")
+    sentences_per_hit: int = Field(
+        3, description="Best-matching sentences shown under each search hit.")
+    dense: bool = Field(
+        True, description="Build and use the MiniLM dense index beside BM25; 0 = BM25 only.")
+    dense_cache: Path | None = Field(
+        default_factory=default_vector_cache,
+        description="SQLite cache of head vectors keyed by their text, shared by libraries so "
+                    "the same text is never embedded twice (None, from code, = no cache).")
+    kind_prior: bool = Field(
+        True, description="Rank by evidence kind too (guidelines and reviews above case reports).")
+    recency_prior: bool = Field(True, description="Prefer recent documents slightly.")
+    audience_prior: bool = Field(
+        True, description="For patient questions, prefer consumer-health pages slightly.")
 
     # Composition
     reader: Path | None = Field(
@@ -51,29 +72,65 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "
         "higher abstains more often. Default: the threshold stored with the weights.")
-    max_references: int = 8
-    max_bullets_per_section: int = 4
-    min_relevance: float = 0.0
+    max_references: int = Field(8, description="Most documents an answer page cites.")
+    max_bullets_per_section: int = Field(4, description="Most bullets in one answer section.")
 
     # Ingest
-    batch_size: int = 500
-    max_field_chars: int = 200_000
+    batch_size: int = Field(500, description="Documents written to the store per transaction.")
+    max_field_chars: int = Field(
+        200_000, description="Longest text field a source record may have; longer is rejected.")
 
     # Optional LLM, only through an OpenAI-compatible endpoint; off unless configured.
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = None
-    llm_timeout_seconds: float = 30.0
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) that "
+                          "reads yes/no verdicts; unset = the built-in stance model.")
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: str | None = Field(None, description="Bearer key for the LLM endpoint, if any.")
+    llm_timeout_seconds: float = Field(
+        30.0, description="A later LLM reply is dropped and the stance model's verdict stands.")
 
     # Web / articles
-    # How often a running server looks for a new ingest (one stat() of manifest.json).
-    library_check_seconds: float = 2.0
-    database: str | None = None  # SQLAlchemy URL; default is a SQLite file in the library folder
-    secret_key: str | None = None
-    # Secure flag on login cookies: None = set it whenever the request arrived over https.
-    cookie_secure: bool | None = None
+    library_check_seconds: float = Field(
+        2.0, description="How often a running server looks for a new ingest (one stat() of "
+                         "manifest.json).")
+    database: str | None = Field(
+        None, description="Articles database URL (e.g. postgresql://user@host/db); default: "
+                          "articles.sqlite in the library folder.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag on login cookies; unset = set it whenever the request "
+                          "arrived over https.")
 
     def database_url(self) -> str:
         if self.database:
             return self.database
         return f"sqlite:///{(self.library / 'articles.sqlite').resolve()}"
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.default_factory is not None:  # its docstring says what it resolves to
+        return " ".join((field.default_factory.__doc__ or "computed").split())
+    if field.default is None:
+        return "unset"
+    return f"`{field.default}`"
+
+
+def settings_reference() -> str:
+    """docs/settings.md: one row per field, generated from the fields' descriptions."""
+    lines = [
+        "# Settings",
+        "",
+        "<!-- Generated by `citemed settings --markdown > docs/settings.md`; do not edit. -->",
+        "",
+        f"Every setting is an environment variable with the prefix `{ENV_PREFIX}`. Booleans "
+        "take 1/0 or true/false.",
+        "",
+        "| variable | type | default | what it does |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        kind = getattr(field.annotation, "__name__", None) or str(field.annotation).replace(
+            "pathlib.", "").replace(" | ", " or ")
+        description = " ".join((field.description or "").split()).replace("|", "\\|")
+        lines.append(f"| `{ENV_PREFIX}{name.upper()}` | {kind} | {_default_text(field)} "
+                     f"| {description} |")
+    return "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from citemed.eval.answers import accuracy, macro_f1, rouge_2, rouge_su4, traceability
+from citemed.eval.answer_metrics import accuracy, macro_f1, rouge_2, rouge_su4, traceability
 from citemed.model import Answer, AnswerSection, Bullet, DirectAnswer, Kind, Quote, Reference
 
 

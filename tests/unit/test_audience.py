@@ -11,7 +11,7 @@ from citemed.audience.vocabulary import (
     mine_pairs,
 )
 from citemed.engine import Engine
-from citemed.eval.answers import traceability
+from citemed.eval.answer_metrics import traceability
 from citemed.model import (
     Answer,
     AnswerSection,

@@ -9,7 +9,7 @@ from citemed.compose.facets import facet_of, sentence_role
 from citemed.compose.question import analyze_question, question_type, section_plan
 from citemed.compose.select import is_fragment, reads_alone, trim
 from citemed.engine import Engine
-from citemed.eval.answers import traceability
+from citemed.eval.answer_metrics import traceability
 from citemed.model import Document, Hit, Kind
 from citemed.render import to_markdown, to_text
 from citemed.sources.base import make_section

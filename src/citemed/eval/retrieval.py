@@ -213,8 +213,7 @@ def mean_metrics(names: tuple[str, ...], runs: list[list[str]], queries: list[Qu
 
 
 def _dedupe(keys: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    return [k for k in keys if not (k in seen or seen.add(k))]
+    return list(dict.fromkeys(keys))  # first occurrence of each, in order
 
 
 # ---------------------------------------------------------------- runners
@@ -307,15 +306,16 @@ REGRESSION_SUBSET: dict[str, int | None] = {"bioasq": 200, "pubmedqa": None, "sc
 def pin_expected(settings: Settings, path: Path, *, tolerance: float = 0.005) -> dict:
     """Measure the full sets and the regression subset and write them as expected scores."""
     sets = available_sets(Path(settings.data))
-    expected: dict[str, object] = {"tolerance": tolerance, "full": {}, "subset": {}}
+    parts: dict[str, dict[str, object]] = {"full": {}, "subset": {}}
     for name, make in sets.items():
         eval_set = make()
         for part, limit in [("full", None), ("subset", REGRESSION_SUBSET.get(name, -1))]:
             if limit == -1:
                 continue
             result = run_set(eval_set, settings, limit=limit)
-            expected[part][name] = {"limit": limit, "queries": result.queries,  # type: ignore[index]
-                                    "citemed": result.citemed, "baseline": result.baseline}
+            parts[part][name] = {"limit": limit, "queries": result.queries,
+                                 "citemed": result.citemed, "baseline": result.baseline}
+    expected = {"tolerance": tolerance, **parts}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(expected, indent=2) + "\n")
     tmp.replace(path)

@@ -75,11 +75,11 @@ def plan(path: Path, format: str | None = None) -> tuple[list[tuple[Reader, Path
             pairs += child_pairs
             unknown += child_unknown
             continue
-        reader = next((r for r in readers if r.detect(child)), None)
-        if reader is None:
+        found = next((r for r in readers if r.detect(child)), None)
+        if found is None:
             unknown.append(child)
         else:
-            pairs.append((reader, child))
+            pairs.append((found, child))
     return pairs, unknown
 
 

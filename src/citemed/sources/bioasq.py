@@ -42,7 +42,10 @@ class BioASQReader:
             for q_pos, question in enumerate(questions, start=1):
                 for snippet in question.get("snippets") or []:
                     try:
-                        pmid = _PMID.search(snippet["document"]).group(1)
+                        found = _PMID.search(snippet["document"])
+                        if found is None:
+                            raise ValueError(f"no PMID in {snippet['document']!r}")
+                        pmid = found.group(1)
                         text = " ".join(str(snippet["text"]).split())
                         offset = int(snippet.get("offsetInBeginSection") or 0)
                         where = snippet.get("beginSection", "abstract")

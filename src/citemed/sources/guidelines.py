@@ -10,9 +10,10 @@ Every file opens with a small front-matter block between `---` lines:
     url: https://example.org/glimmer
     ---
 
-Markdown is split into sections at its headings; HTML likewise at <h1>-<h6>, its text taken
-with the standard library's html.parser (scripts, styles and navigation dropped). An HTML file
-may instead give the same keys as <meta name="citemed:title" content="..."> tags. PDFs are
+The front matter is YAML (python-frontmatter). Markdown is parsed with markdown-it-py
+(CommonMark) and split into sections at its headings; HTML is parsed with lxml.html and split
+likewise at <h1>-<h6> (scripts, styles and navigation dropped). An HTML file may instead give
+the same keys as <meta name="citemed:title" content="..."> tags. PDFs are
 read from their text layer, one section per page, with title and year from their metadata.
 """
 
@@ -20,8 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from pathlib import Path
+
+import frontmatter
+import lxml.html
+import yaml
+from lxml import etree
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from citemed.errors import SourceError
 from citemed.model import Document, Kind, Section
@@ -33,7 +40,6 @@ PDF = (".pdf",)
 FRONT_MATTER_KEYS = {"title", "issuer", "year", "kind", "url", "id", "doi", "pmid", "terms"}
 KIND_ALIASES = {"systematic review": Kind.SYSTEMATIC_REVIEW, "meta-analysis": Kind.SYSTEMATIC_REVIEW,
                 "trial": Kind.RANDOMIZED_TRIAL, "consumer health page": Kind.CONSUMER}
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -92,33 +98,34 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, str], str]:
     """(front-matter keys, the rest) for a file opening with a `---` block; ({}, text) if none."""
     if not text.startswith("---"):
         return {}, text
-    end = text.find("\n---", 3)
-    if end < 0:
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        # The common slip: an unquoted value holding ": " ("title: Asthma: management").
+        raise SourceError(str(path), "front matter is not valid YAML (quote a value that "
+                          f"contains ': '): {' '.join(str(exc).split())}") from None
+    if not post.metadata and post.content.startswith("---"):
         raise SourceError(str(path), "front matter opened with '---' is never closed")
     meta: dict[str, str] = {}
-    for line_no, line in enumerate(text[3:end].splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition(":")
-        key = key.strip().lower()
-        if not sep or key not in FRONT_MATTER_KEYS:
-            raise SourceError(str(path), f"front matter line {line_no}: expected one of "
+    for key, value in post.metadata.items():
+        name = str(key).strip().lower()
+        if name not in FRONT_MATTER_KEYS:
+            raise SourceError(str(path), f"front matter key {key!r}: expected one of "
                               f"{', '.join(sorted(FRONT_MATTER_KEYS))} as 'key: value'")
-        meta[key] = value.strip().strip("\"'")
-    rest = text[end + 4:]
-    return meta, rest[rest.find("\n") + 1:] if "\n" in rest else ""
+        # A YAML list (terms: [a, b]) reads as the comma-separated form.
+        meta[name] = (", ".join(map(str, value)) if isinstance(value, list)
+                      else "" if value is None else str(value).strip())
+    return meta, post.content
 
 
 def text_document(path: Path, *, local_id: str) -> Document:
     raw = path.read_text(encoding="utf-8")
     meta, body = split_front_matter(path, raw)
     if path.suffix.lower() in HTML:
-        parser = _HTMLText()
-        parser.feed(body)
-        parser.close()
-        meta = {**parser.meta, **meta}
-        blocks = parser.blocks
-        meta.setdefault("title", parser.title)
+        page = _HTMLPage(body)
+        meta = {**page.meta, **meta}
+        blocks = page.blocks
+        meta.setdefault("title", page.title)
     else:
         blocks = _markdown_blocks(body)
     return _document(path, meta, _group(blocks), local_id=local_id)
@@ -133,7 +140,7 @@ def pdf_document(path: Path, *, local_id: str) -> Document:
         if pdf.is_encrypted:
             raise SourceError(str(path), "the PDF is encrypted; decrypt it first")
         pages = [(page.extract_text() or "") for page in pdf.pages]
-        info = pdf.metadata or {}
+        info: dict[str, object] = dict(pdf.metadata or {})
     except PdfReadError as exc:
         raise SourceError(str(path), f"not a readable PDF: {exc}") from exc
     sections = [make_section(f"Page {n}", _pdf_paragraphs(text))
@@ -198,54 +205,52 @@ def _kind(path: Path, value: str) -> Kind:
 
 # ---------------------------------------------------------------- Markdown
 
-_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images -> alt text
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),  # links -> their text
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])([*_])(?!\s)(.+?)(?<!\s)\1(?![\w*])"), r"\2"),
-    (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"<[^>]+>"), ""),  # stray inline HTML tags
-]
+_MARKDOWN = MarkdownIt("commonmark")
 
 
-def _markdown_inline(text: str) -> str:
-    for pattern, replacement in _INLINE:
-        text = pattern.sub(replacement, text)
-    return text
+def _markdown_inline(token: Token) -> str:
+    """An inline token's text: links give their text, images their alt text, HTML tags go."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "image":
+            parts.append(child.content)  # the alt text
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
 
 
 def _markdown_blocks(body: str) -> list[tuple[str, str]]:
-    """[('heading', text) | ('text', paragraph)], paragraphs and list items kept apart."""
+    """[('heading', text) | ('text', paragraph)], paragraphs and list items kept apart; a list
+    item's first paragraph reads "- item"."""
     blocks: list[tuple[str, str]] = []
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(("text", " ".join(paragraph)))
-            paragraph.clear()
-
-    for line in body.splitlines():
-        stripped = line.strip()
-        heading = _HEADING.match(stripped)
-        if heading:
-            flush()
-            blocks.append(("heading", _markdown_inline(heading.group(2))))
-        elif not stripped or stripped.startswith("```"):
-            flush()
-        elif re.match(r"^([-*+]|\d+[.)])\s+", stripped):
-            flush()
-            paragraph.append("- " + _markdown_inline(re.sub(r"^([-*+]|\d+[.)])\s+", "", stripped)))
-            flush()
-        else:
-            paragraph.append(_markdown_inline(stripped.lstrip("> ")))
-    flush()
-    return blocks
+    item_opened = False  # the next paragraph is a list item's first
+    heading = False
+    for token in _MARKDOWN.parse(body):
+        if token.type == "list_item_open":
+            item_opened = True
+        elif token.type == "heading_open":
+            heading = True
+        elif token.type == "inline":
+            text = _markdown_inline(token)
+            if heading:
+                blocks.append(("heading", text))
+            elif text:
+                blocks.append(("text", f"- {text}" if item_opened else text))
+            heading = item_opened = False
+        elif token.type in ("fence", "code_block"):
+            blocks.append(("text", " ".join(token.content.split())))
+        elif token.type == "html_block":
+            blocks.extend(_HTMLPage(token.content, fragment=True).blocks)
+    return [(kind, text) for kind, text in blocks if text]
 
 
 def _group(blocks: list[tuple[str, str]]) -> list[Section]:
     """Sections at headings; text before the first heading is the OVERVIEW."""
     sections: list[Section] = []
-    label, texts = "OVERVIEW", []
+    label = "OVERVIEW"
+    texts: list[str] = []
     for kind, text in blocks:
         if kind == "heading":
             if texts:
@@ -272,55 +277,53 @@ _BLOCK_TAGS = {"p", "div", "li", "tr", "br", "section", "article", "blockquote",
                "table", "ul", "ol", "pre", "main", "header", "footer"}
 _DROP_TAGS = {"script", "style", "nav", "head", "noscript", "template", "svg", "iframe",
               "object", "form", "button"}
+_HEADING_TAG = re.compile(r"h[1-6]")
 
 
-class _HTMLText(HTMLParser):
-    """Headings and text blocks from HTML; nothing is executed or fetched, entities decoded."""
+class _HTMLPage:
+    """Headings and text blocks of an HTML page (lxml.html: nothing is executed or fetched,
+    entities decoded), its <title> and its citemed:* <meta> keys."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+    def __init__(self, html: str, *, fragment: bool = False) -> None:
         self.blocks: list[tuple[str, str]] = []
         self.meta: dict[str, str] = {}
         self.title = ""
-        self._buffer: list[str] = []
-        self._drop = 0
-        self._in_title = False
-        self._heading = False
-        self._bullet = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            values = dict(attrs)
-            name = (values.get("name") or "").lower()
-            if name.startswith("citemed:") and name[8:] in FRONT_MATTER_KEYS:
-                self.meta[name[8:]] = (values.get("content") or "").strip()
+        if not html.strip():
             return
-        if tag == "title":
-            self._in_title = True
-        if tag in _DROP_TAGS:
-            self._drop += 1
-        elif re.fullmatch(r"h[1-6]", tag) or tag in _BLOCK_TAGS:
-            self._flush()
-            self._heading = tag.startswith("h") and len(tag) == 2 and tag[1].isdigit()
-            self._bullet = tag == "li"
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        if tag in _DROP_TAGS:
-            self._drop = max(0, self._drop - 1)
-        elif re.fullmatch(r"h[1-6]", tag) or tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title += data
-        elif not self._drop:
-            self._buffer.append(data)
-
-    def close(self) -> None:
-        super().close()
+        try:
+            root = (lxml.html.fragment_fromstring(html, create_parent="div") if fragment
+                    else lxml.html.document_fromstring(html))
+        except etree.ParserError:
+            return  # nothing but whitespace or comments: no blocks
+        for meta in root.iter("meta"):
+            name = (meta.get("name") or "").lower()
+            if name.startswith("citemed:") and name[8:] in FRONT_MATTER_KEYS:
+                self.meta[name[8:]] = (meta.get("content") or "").strip()
+        title = root.find(".//title")
+        if title is not None:
+            self.title = title.text_content()
+        self._buffer: list[str] = []
+        self._heading = self._bullet = False
+        self._visit(root)
         self._flush()
+
+    def _visit(self, element: lxml.html.HtmlElement) -> None:
+        tag = element.tag if isinstance(element.tag, str) else None  # None: comment or PI
+        if tag is None or tag in _DROP_TAGS:
+            return
+        heading = bool(_HEADING_TAG.fullmatch(tag))
+        block = heading or tag in _BLOCK_TAGS
+        if block:
+            self._flush()
+            self._heading, self._bullet = heading, tag == "li"
+        if element.text:
+            self._buffer.append(element.text)
+        for child in element:
+            self._visit(child)
+            if child.tail:
+                self._buffer.append(child.tail)
+        if block:
+            self._flush()
 
     def _flush(self) -> None:
         text = " ".join("".join(self._buffer).split())

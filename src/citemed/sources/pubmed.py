@@ -82,7 +82,7 @@ def article_document(element: etree._Element) -> Document:
     mesh = [text_of(d) for d in citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName")]
     keywords = [text_of(k) for k in citation.iterfind("KeywordList/Keyword")]
     journal = article.find("Journal")
-    extra = {
+    extra: dict[str, object] = {
         "publication_types": publication_types,
         "pmcid": ids.get("pmc"),
         "language": text_of(article.find("Language")),

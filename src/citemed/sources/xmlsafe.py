@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from lxml import etree
 
@@ -37,7 +37,7 @@ STREAM_ERRORS = (etree.XMLSyntaxError, OSError, EOFError, zlib.error)
 def open_xml(path: Path) -> IO[bytes]:
     """The file's bytes, transparently gunzipped for `.gz`."""
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))  # a GzipFile is a binary IO
     return path.open("rb")
 
 

@@ -1,5 +1,8 @@
 """Initial schema: users, sessions, API tokens, articles, versions, append-only audit log.
 
+upgrade() is one long table listing on purpose: a migration is frozen once released, and the
+schema reads best in one place.
+
 Revision ID: 0001
 Revises:
 """

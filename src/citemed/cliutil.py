@@ -1,0 +1,53 @@
+"""What every `citemed` sub-command shares: the console, settings from options, error exit.
+
+The root app (`citemed.cli`) and its sub-apps (`citemed.eval.cli`, `citemed.articles.cli`) import
+this module; a sub-app never imports the root, so the CLI has no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from citemed.errors import CiteMedError
+from citemed.settings import Settings
+
+T = TypeVar("T")
+
+console = Console(stderr=True)
+
+LibraryOpt = Annotated[
+    Path | None,
+    typer.Option("--library", "-l", help="Library folder (default: $CITEMED_LIBRARY or per-user)."),
+]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", help="Shared data folder (default ../shared/data).")
+]
+
+
+def make_settings(library: Path | None = None, data: Path | None = None,
+                  **overrides: Any) -> Settings:
+    """Settings from the environment, with the options given on the command line on top."""
+    values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if library is not None:
+        values["library"] = library
+    if data is not None:
+        values["data"] = data
+    return Settings(**values)
+
+
+def fail(error: Exception) -> NoReturn:
+    console.print(f"[bold red]error:[/] {error}")
+    raise typer.Exit(code=2)
+
+
+def run_or_fail(action: Callable[[], T]) -> T:
+    """Run `action`; a user-facing error is printed and exits with code 2."""
+    try:
+        return action()
+    except CiteMedError as error:
+        fail(error)
