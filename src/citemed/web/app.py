@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from citemed import __version__
 from citemed.errors import CiteMedError
 from citemed.settings import Settings
+from citemed.web.auth import LoginRequired, login_required_handler
 from citemed.web.service import AnswerService
 from citemed.web.views import TEMPLATE_GLOBALS
 
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
             for e in error.errors())
         return _error_response(request, 422, problems or "invalid request")
+
+    app.add_exception_handler(LoginRequired, login_required_handler)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from citemed.web import api, articles, pages
