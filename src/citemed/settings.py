@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Secure flag on login cookies: None = set it whenever the request arrived over https.
     cookie_secure: bool | None = None
+    max_body_bytes: int = Field(1_000_000, ge=1, description=(
+        "Largest request body the web server reads (bytes); larger ones get 413."))
+    api_token_days: int = Field(90, ge=1, description=(
+        "Lifetime of a new API token, in days, when its creator does not choose one."))
+    api_token_max_days: int = Field(365, ge=1, description=(
+        "Longest lifetime (days) an API token may be given."))
 
     def database_url(self) -> str:
         if self.database:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from citemed.articles.auth import same
@@ -134,19 +134,23 @@ def same_origin(request: Request) -> None:
         raise PermissionDenied("cross-site form submissions are not accepted")
 
 
-def api_caller(request: Request, ctx: ArticlesContext = Depends(context)) -> ApiCaller:
+def api_caller(request: Request, response: Response,
+               ctx: ArticlesContext = Depends(context)) -> ApiCaller:
     """The JSON API authenticates with bearer tokens only (no cookies, hence no CSRF)."""
     header = request.headers.get("authorization", "")
     if not header:
         return ApiCaller(ctx, None)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(status_code=401, detail="use 'Authorization: Bearer <token>'")
+        raise HTTPException(status_code=401, detail="use 'Authorization: Bearer <token>'",
+                            headers={"WWW-Authenticate": 'Bearer realm="citemed"'})
+    # What a token holder reads may be a draft: never cached.
+    response.headers["Cache-Control"] = "no-store"
     return ApiCaller(ctx, ctx.accounts.user_for_token(token.strip()))
 
 
 def api_writer(who: ApiCaller = Depends(api_caller)) -> ApiCaller:
     if who.user is None:
         raise HTTPException(status_code=401, detail="an API token is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+                            headers={"WWW-Authenticate": 'Bearer realm="citemed"'})
     return who

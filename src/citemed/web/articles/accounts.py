@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citemed.articles.auth import safe_next
-from citemed.articles.models import User
+from citemed.articles.models import User, utcnow
 from citemed.articles.workflow import Role
 from citemed.errors import CiteMedError, InputError, PermissionDenied
-from citemed.web.articles.forms import text_field
+from citemed.web.articles.forms import int_field, text_field
 from citemed.web.articles.render import page
 from citemed.web.auth import (
     CSRF_FIELD,
@@ -26,6 +26,7 @@ from citemed.web.auth import (
     form_post,
     signed_in,
 )
+from citemed.web.validation import PathId
 
 router = APIRouter(include_in_schema=False)
 USER_FIELDS = ("username", "password", "role", "display_name", "credentials", "specialty")
@@ -75,21 +76,30 @@ def logout(request: Request, post: FormPost = Depends(form_post)) -> Response:
 # ---------------------------------------------------------------------- API tokens
 
 
+def token_page(request: Request, member: Member, new_token: str) -> Response:
+    settings = member.ctx.settings
+    return page(request, member, "articles_tokens.html",
+                tokens=member.ctx.accounts.tokens(member.user), new_token=new_token,
+                default_days=settings.api_token_days, max_days=settings.api_token_max_days,
+                now=utcnow())
+
+
 @router.get("/account/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, member: Member = Depends(signed_in)) -> Response:
-    return page(request, member, "articles_tokens.html",
-                tokens=member.ctx.accounts.tokens(member.user), new_token="")
+    return token_page(request, member, new_token="")
 
 
 @router.post("/account/tokens")
 def create_token(request: Request, post: FormPost = Depends(form_post)) -> Response:
-    _, plain = post.ctx.accounts.create_token(post.user, text_field(post.form, "name"))
-    return page(request, post, "articles_tokens.html",
-                tokens=post.ctx.accounts.tokens(post.user), new_token=plain)
+    settings = post.ctx.settings
+    days = int_field(post.form, "days") if post.form.get("days") else settings.api_token_days
+    _, plain = post.ctx.accounts.create_token(post.user, text_field(post.form, "name"),
+                                              days=days, max_days=settings.api_token_max_days)
+    return token_page(request, post, new_token=plain)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, post: FormPost = Depends(form_post)) -> Response:
+def revoke_token(token_id: PathId, post: FormPost = Depends(form_post)) -> Response:
     post.ctx.accounts.revoke_token(post.user, token_id)
     return RedirectResponse("/account/tokens", status_code=303)
 
@@ -119,7 +129,7 @@ def add_user(post: FormPost = Depends(form_post)) -> Response:
 
 
 @router.post("/admin/users/{user_id}/active")
-def set_active(user_id: int, post: FormPost = Depends(form_post)) -> Response:
+def set_active(user_id: PathId, post: FormPost = Depends(form_post)) -> Response:
     require_admin(post.user)
     if user_id == post.user.id:
         raise InputError("you cannot deactivate your own account")

@@ -16,9 +16,15 @@ from citemed.web.articles.schemas import (
     TransitionRequest,
 )
 from citemed.web.auth import ApiCaller, api_caller, api_writer
+from citemed.web.errors import responses
+from citemed.web.validation import PathVersion, QueryVersion
 
 API = "/api/v1/articles"
-router = APIRouter(prefix=API, tags=["articles"])
+# Any route may meet a malformed Authorization header or bad token (401), a body over the limit
+# (413) or a malformed request (422).
+router = APIRouter(prefix=API, tags=["articles"], responses=responses(401, 413, 422))
+WRITE_ERRORS = responses(400, 403, 404, 409)
+READ_ERRORS = responses(404)
 
 
 @router.get("")
@@ -26,7 +32,7 @@ def api_list(who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     return {"articles": [article_json(a) for a in who.ctx.service.public_articles()]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(400, 403, 409))
 def api_create(request: Request, body: CreateRequest,
                who: ApiCaller = Depends(api_writer)) -> JSONResponse:
     assert who.user is not None
@@ -34,13 +40,13 @@ def api_create(request: Request, body: CreateRequest,
     return JSONResponse(article_json(article), status_code=201)
 
 
-@router.get("/{slug}")
+@router.get("/{slug}", responses=READ_ERRORS)
 def api_get(slug: str, who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     article = who.ctx.service.get(slug, who.user)
     return article_json(article, who.ctx.service.version(slug, None, who.user).content)
 
 
-@router.post("/{slug}/edits")
+@router.post("/{slug}/edits", responses=WRITE_ERRORS)
 def api_edit(slug: str, body: EditRequest,
              who: ApiCaller = Depends(api_writer)) -> dict[str, Any]:
     return article_json(who.ctx.service.edit(who.user, slug, revision=body.revision,
@@ -48,21 +54,21 @@ def api_edit(slug: str, body: EditRequest,
                                                               sections=body.sections)))
 
 
-@router.post("/{slug}/transitions")
+@router.post("/{slug}/transitions", responses=WRITE_ERRORS)
 def api_transition(slug: str, body: TransitionRequest,
                    who: ApiCaller = Depends(api_writer)) -> dict[str, Any]:
     return article_json(who.ctx.service.transition(who.user, slug, body.action,
                                                    revision=body.revision, comment=body.comment))
 
 
-@router.post("/{slug}/restore")
+@router.post("/{slug}/restore", responses=WRITE_ERRORS)
 def api_restore(slug: str, body: RestoreRequest,
                 who: ApiCaller = Depends(api_writer)) -> dict[str, Any]:
     return article_json(who.ctx.service.restore(who.user, slug, revision=body.revision,
                                                 number=body.version))
 
 
-@router.get("/{slug}/versions")
+@router.get("/{slug}/versions", responses=READ_ERRORS)
 def api_versions(slug: str, who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     return {"versions": [
         {"version": v.number, "summary": v.summary, "library_version": v.library_version,
@@ -71,18 +77,18 @@ def api_versions(slug: str, who: ApiCaller = Depends(api_caller)) -> dict[str, A
         for v in who.ctx.service.versions(slug, who.user)]}
 
 
-@router.get("/{slug}/versions/{number}")
-def api_version(slug: str, number: int, who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
+@router.get("/{slug}/versions/{number}", responses=READ_ERRORS)
+def api_version(slug: str, number: PathVersion, who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     return {"version": number, "content": who.ctx.service.version(slug, number, who.user).content}
 
 
-@router.get("/{slug}/diff")
-def api_diff(slug: str, old: int, new: int,
+@router.get("/{slug}/diff", responses=READ_ERRORS)
+def api_diff(slug: str, old: QueryVersion, new: QueryVersion,
              who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     return {"old": old, "new": new, "diff": who.ctx.service.diff(slug, who.user, old, new)}
 
 
-@router.get("/{slug}/audit")
+@router.get("/{slug}/audit", responses=READ_ERRORS)
 def api_audit(slug: str, who: ApiCaller = Depends(api_caller)) -> dict[str, Any]:
     return {"audit": [
         {"at": e.created_at.isoformat() + "Z", "actor": e.actor_name, "action": e.action,

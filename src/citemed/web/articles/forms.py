@@ -16,7 +16,12 @@ def int_field(form: FormData, name: str) -> int:
 
 
 def text_field(form: FormData, name: str) -> str:
-    return str(form.get(name) or "")
+    """A text field; control characters (other than tab and newline) are refused here, naming
+    the field, because PostgreSQL cannot store NUL and no form field needs them."""
+    value = str(form.get(name) or "")
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise InputError(f"form field {name!r} contains control characters")
+    return value
 
 
 def edit_from_form(form: FormData) -> ContentEdit:

@@ -13,6 +13,7 @@ from citemed.errors import InputError, PermissionDenied
 from citemed.web.articles.forms import edit_from_form, int_field, text_field
 from citemed.web.articles.render import create_article, page, to_article
 from citemed.web.auth import Caller, FormPost, Member, caller, form_post, signed_in
+from citemed.web.validation import OptionalQueryVersion, PathVersion
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,18 +87,19 @@ def transition(slug: str, action: str, post: FormPost = Depends(form_post)) -> R
 
 
 @router.post("/articles/{slug}/restore/{number}")
-def restore(slug: str, number: int, post: FormPost = Depends(form_post)) -> Response:
+def restore(slug: str, number: PathVersion, post: FormPost = Depends(form_post)) -> Response:
     post.ctx.service.restore(post.user, slug, revision=int_field(post.form, "revision"),
                              number=number)
     return to_article(slug)
 
 
 @router.get("/articles/{slug}/versions", response_class=HTMLResponse)
-def versions_page(request: Request, slug: str, old: int | None = None, new: int | None = None,
+def versions_page(request: Request, slug: str, old: OptionalQueryVersion = None,
+                  new: OptionalQueryVersion = None,
                   who: Caller = Depends(caller)) -> Response:
     service = who.ctx.service
     article = service.get(slug, who.user)
-    diff = service.diff(slug, who.user, old, new) if old and new else None
+    diff = service.diff(slug, who.user, old, new) if old is not None and new is not None else None
     editable = can_edit(State(article.state), role_of(who.user),
                         who.user is not None and who.user.id == article.author_id)
     return page(request, who, "articles_versions.html", article=article,

@@ -20,9 +20,14 @@ from citemed.web.context import ArticlesContext
 
 def page(request: Request, who: Caller | Member, name: str, status_code: int = 200,
          **values: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, name, {
+    response = request.app.state.templates.TemplateResponse(request, name, {
         "user": who.user, "csrf": who.csrf, "State": State, "caution": CAUTION,
         "date": short_date, **values}, status_code=status_code)
+    if who.user is not None:
+        # A signed-in page holds a CSRF token and may show a draft or a new API token: no
+        # browser or proxy may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def short_date(value: datetime | None) -> str:
