@@ -47,19 +47,20 @@ class Live:
         headers = {"Authorization": f"Bearer {self.tokens[username]}"} if username else {}
         return httpx.Client(base_url=self.base, timeout=60, headers=headers, **kwargs)
 
-    def browser(self, username: str) -> tuple[httpx.Client, str]:
+    @contextmanager
+    def browser(self, username: str) -> Iterator[tuple[httpx.Client, str]]:
         """A logged-in cookie session and its CSRF token."""
-        client = httpx.Client(base_url=self.base, timeout=60, follow_redirects=False)
-        form = client.get("/login").text.split('action="/login"', 1)[1]
-        token = CSRF_RE.search(form)
-        assert token
-        response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                               "csrf_token": token.group(1), "next": "/articles"})
-        assert response.status_code == 303, response.text
-        page = client.get("/account/tokens").text
-        csrf = CSRF_RE.search(page)
-        assert csrf
-        return client, csrf.group(1)
+        with httpx.Client(base_url=self.base, timeout=60, follow_redirects=False) as client:
+            form = client.get("/login").text.split('action="/login"', 1)[1]
+            token = CSRF_RE.search(form)
+            assert token
+            response = client.post("/login", data={
+                "username": username, "password": PASSWORD, "csrf_token": token.group(1),
+                "next": "/articles"})
+            assert response.status_code == 303, response.text
+            csrf = CSRF_RE.search(client.get("/account/tokens").text)
+            assert csrf
+            yield client, csrf.group(1)
 
 
 @contextmanager

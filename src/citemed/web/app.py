@@ -22,7 +22,7 @@ from citemed import __version__
 from citemed.settings import Settings
 from citemed.web import errors
 from citemed.web.auth import LoginRequired, login_required_handler
-from citemed.web.middleware import BodyLimit, SecurityHeaders
+from citemed.web.middleware import BodyLimit, CatchErrors, SecurityHeaders
 from citemed.web.service import AnswerService
 from citemed.web.views import TEMPLATE_GLOBALS
 
@@ -56,8 +56,10 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     app.state.service = service or AnswerService(settings)
     app.state.templates = make_templates()
 
-    # Outermost last: the headers also go on the body limit's 413.
+    # Added innermost first: SecurityHeaders wraps everything, so the body limit's 413 and
+    # CatchErrors' 500 carry the headers too.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchErrors)
     app.add_middleware(SecurityHeaders)
     errors.install(app)
     app.add_exception_handler(LoginRequired, login_required_handler)

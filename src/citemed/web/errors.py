@@ -7,21 +7,19 @@ before any route runs (the body size limit).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Scope
 
 from citemed.errors import CiteMedError
-from citemed.web.headers import add_security_headers
 
-log = logging.getLogger("citemed.web")
 # FastAPI's own words when the body cannot be read as JSON for a reason other than syntax.
 _BODY_PARSE_FAILED = "There was an error parsing the body"
 _PARAMETER_KINDS = ("path", "query", "header", "cookie")
@@ -73,6 +71,17 @@ def _body_parse_message(error: StarletteHTTPException) -> str:
     return "request body: could not be parsed"
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's own Allow names only the first
+    route that matched the path, so GET /x and POST /x (two routes) answered `Allow: GET`."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route_methods
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(CiteMedError)
     async def citemed_error(request: Request, error: CiteMedError) -> Response:
@@ -83,25 +92,14 @@ def install(app: FastAPI) -> None:
         message = str(error.detail)
         if error.status_code == 400 and message == _BODY_PARSE_FAILED:
             message = _body_parse_message(error)
-        # The exception's headers carry Allow (405) and WWW-Authenticate (401).
-        return error_response(request, error.status_code, message, error.headers)
+        headers = dict(error.headers or {})  # WWW-Authenticate (401), Allow (405)
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(request, error.status_code, message, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         return error_response(request, 422, describe_validation(list(error.errors())))
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, error: Exception) -> Response:
-        # Starlette runs this handler outside every middleware, so the headers are added here.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        message = "internal server error; the server log has the details"
-        try:
-            response = error_response(request, 500, message)
-        except Exception:  # the error page itself may be what is broken
-            response = PlainTextResponse(message, status_code=500)
-        for name, value in add_security_headers({}, request.url.path, 500).items():
-            response.headers.setdefault(name, value)
-        return response
 
 
 ERROR_DESCRIPTIONS = {

@@ -7,11 +7,16 @@ never buffer a response.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citemed.web.errors import error_response
 from citemed.web.headers import add_security_headers
+
+log = logging.getLogger("citemed.web")
 
 
 class SecurityHeaders:
@@ -37,6 +42,41 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CatchErrors:
+    """Turns an unhandled exception into a logged 500 in the app's error format.
+
+    Starlette's own 500 path re-raises to the server, which then drops the keep-alive
+    connection under the client's next request; answering here ends the exchange cleanly, and
+    the response still passes through SecurityHeaders (this middleware sits inside it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for an error response; the server closes the connection
+                return
+            message = "internal server error; the server log has the details"
+            try:
+                response = error_response(scope, 500, message)
+            except Exception:  # the error page itself may be what is broken
+                response = PlainTextResponse(message, status_code=500)
+            await response(scope, receive, send)
 
 
 class BodyTooLarge(HTTPException):

@@ -21,10 +21,13 @@ from citemed.errors import InputError
 # version numbers and revisions beyond it can name nothing, and would overflow the driver.
 MAX_DB_INT = 2**31 - 1
 
-# Characters check_question refuses (C0 controls but tab/newline/CR, U+FFFD), plus lone UTF-16
-# surrogates, which JSON can spell ("\udfff") but which are not text.
-_REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ud800-\udfff"
-QUESTION_PATTERN = rf"^[^{_REFUSED}]*[^\s{_REFUSED}][^{_REFUSED}]*$"
+# Characters check_question refuses (C0 controls but tab/newline/CR, U+FFFD), and the
+# whitespace str.strip() removes, spelled out (a regex's \s differs between Python and
+# ECMA-262, and OpenAPI tools read the pattern as ECMA-262). A lone surrogate is not a Unicode
+# character at all, so the pattern cannot mention it; usable_question refuses it.
+_REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\ufffd"
+_SPACE = r"\t\n\r\x0b\x0c\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+QUESTION_PATTERN = rf"^[^{_REFUSED}]*[^{_REFUSED}{_SPACE}][^{_REFUSED}]*$"
 
 
 def usable_question(text: str) -> str:
