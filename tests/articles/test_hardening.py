@@ -183,7 +183,7 @@ def test_wrong_methods_are_405_with_allow(live):
         for method, path, allowed in [("GET", "/api/v1/ask", "POST"),
                                       ("DELETE", "/api/v1/ask", "POST"),
                                       ("PUT", f"/api/v1/articles/{SLUG}", "GET"),
-                                      ("DELETE", "/api/v1/articles", "GET, HEAD, POST"),
+                                      ("DELETE", "/api/v1/articles", "GET, POST"),
                                       ("DELETE", "/articles", "GET"),
                                       ("PATCH", "/login", "GET")]:
             response = anonymous.request(method, path)

@@ -71,15 +71,19 @@ def _body_parse_message(error: StarletteHTTPException) -> str:
     return "request body: could not be parsed"
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def allowed_methods(request: Request) -> str:
     """Every method some route serves at this path. Starlette's own Allow names only the first
-    route that matched the path, so GET /x and POST /x (two routes) answered `Allow: GET`."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route_methods
-    return ", ".join(sorted(methods))
+    route that matched the path, so GET /x and POST /x (two routes) answered `Allow: GET`.
+    Asking the routes whether each method would fully match works through included routers
+    too, whose routes FastAPI does not expose."""
+    routes = request.app.router.routes
+    allowed = [method for method in _METHODS
+               if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+                      for route in routes)]
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:
