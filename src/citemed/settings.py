@@ -83,11 +83,11 @@ class Settings(BaseSettings):
     # Optional LLM, only through an OpenAI-compatible endpoint; off unless configured.
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) that "
-                          "reads yes/no verdicts; unset = the built-in stance model.")
+                          "reads yes/no verdicts; unset = the evidence reader's stance.")
     llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
     llm_api_key: str | None = Field(None, description="Bearer key for the LLM endpoint, if any.")
     llm_timeout_seconds: float = Field(
-        30.0, description="A later LLM reply is dropped and the stance model's verdict stands.")
+        30.0, description="A later LLM reply is dropped and the evidence reader's verdict stands.")
 
     # Web / articles
     library_check_seconds: float = Field(
@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         None, description="Secure flag on login cookies; unset = set it whenever the request "
                           "arrived over https.")
+    max_body_bytes: int = Field(1_000_000, ge=1, description=(
+        "Largest request body the web server reads (bytes); larger ones get 413."))
+    api_token_days: int = Field(90, ge=1, description=(
+        "Lifetime of a new API token, in days, when its creator does not choose one."))
+    api_token_max_days: int = Field(365, ge=1, description=(
+        "Longest lifetime (days) an API token may be given."))
 
     def database_url(self) -> str:
         if self.database:

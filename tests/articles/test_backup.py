@@ -135,7 +135,7 @@ def test_users_add_and_articles_commands(tmp_path, library, monkeypatch):
     listed = runner.invoke(app, ["users", "list", *args])
     assert "root\tadmin\tactive" in listed.output
     migrated = runner.invoke(app, ["articles", "migrate", *args])
-    assert "schema at 0002" in migrated.output
+    assert "schema at 0003" in migrated.output
     stale = runner.invoke(app, ["articles", "check-stale", *args])
     assert stale.exit_code == 0 and "0 flagged" in stale.output
 
@@ -145,7 +145,7 @@ def test_cli_against_postgresql(postgres_url, library, monkeypatch):
     plain_url = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     args = ["--library", str(library.folder), "--database", plain_url]
     migrated = runner.invoke(app, ["articles", "migrate", *args])
-    assert migrated.exit_code == 0 and "schema at 0002" in migrated.output, migrated.output
+    assert migrated.exit_code == 0 and "schema at 0003" in migrated.output, migrated.output
     monkeypatch.setenv("CITEMED_NEW_PASSWORD", "correct horse battery")
     added = runner.invoke(app, ["users", "add", "root", "--role", "admin", *args])
     assert added.exit_code == 0, added.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from citemed.articles.content import BulletEdit, ContentEdit, SectionEdit
 from citemed.articles.db import Database
-from citemed.articles.models import Article, Base, LoginThrottle, User
+from citemed.articles.models import ApiToken, Article, Base, LoginThrottle, User, utcnow
 from citemed.articles.workflow import TRANSITIONS, Role, State, check_transition
 from citemed.errors import (
     ConflictError,
@@ -302,6 +303,9 @@ def test_upgrade_from_the_first_schema_keeps_the_data(database_url):
             "INSERT INTO users (username, password_hash, role, display_name, credentials, "
             "specialty, active, failed_logins, created_at) VALUES ('old', 'x', 'admin', '', '', "
             "'', true, 0, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) "
+            "SELECT id, 'old', 'h', 'cm_', CURRENT_TIMESTAMP FROM users"))
     with pytest.raises(LibraryError, match="run 'citemed articles migrate'"):
         db.check_schema()
     db.migrate()
@@ -309,4 +313,7 @@ def test_upgrade_from_the_first_schema_keeps_the_data(database_url):
     with db.read() as session:
         assert [u.username for u in session.scalars(select(User))] == ["old"]
         assert session.scalars(select(LoginThrottle)).all() == []
+        # 0003: tokens made before expiry existed get the default 90 days from the upgrade.
+        token = session.scalars(select(ApiToken)).one()
+        assert timedelta(days=89) < token.expires_at - utcnow() <= timedelta(days=90)
     db.dispose()

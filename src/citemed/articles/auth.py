@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +31,9 @@ BACKOFF_START = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=15)
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "cm_"
+# Token lifetimes (days) when the caller passes none; the web app passes the Settings' values.
+TOKEN_DAYS = 90
+TOKEN_MAX_DAYS = 365
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -121,7 +124,11 @@ class Accounts:
                 raise NotFoundError(f"no user {user_id}")
             user.active = active
             if not active:
+                # Reactivating an account later must not bring its old credentials back.
                 session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+                session.execute(update(ApiToken).where(ApiToken.user_id == user_id,
+                                                       ApiToken.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
 
     # ------------------------------------------------------------------ login
 
@@ -204,13 +211,17 @@ class Accounts:
 
     # ------------------------------------------------------------------ API tokens
 
-    def create_token(self, user: User, name: str) -> tuple[ApiToken, str]:
-        """The plain token is returned once; only its hash is stored."""
+    def create_token(self, user: User, name: str, *, days: int = TOKEN_DAYS,
+                     max_days: int = TOKEN_MAX_DAYS) -> tuple[ApiToken, str]:
+        """A token valid for `days` (1 to `max_days`); the plain token is returned once, only
+        its hash is stored."""
+        if not 1 <= days <= max_days:
+            raise InputError(f"token lifetime: 1 to {max_days} days, not {days}")
         name = name.strip()[:100] or "token"
         plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.write() as session:
             token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(plain),
-                             prefix=plain[:10])
+                             prefix=plain[:10], expires_at=utcnow() + timedelta(days=days))
             session.add(token)
         return token, plain
 
@@ -232,5 +243,8 @@ class Accounts:
                 ApiToken.token_hash == token_hash(plain))).one_or_none()
             if token is None or token.revoked_at is not None or not token.user.active:
                 raise LoginFailed("invalid or revoked API token")
+            if token.expires_at <= utcnow():
+                raise LoginFailed(f"API token expired on {token.expires_at:%Y-%m-%d}; "
+                                  "create a new one at /account/tokens")
             token.last_used_at = utcnow()
             return token.user

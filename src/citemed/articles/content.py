@@ -18,6 +18,16 @@ MAX_NOTE_CHARS = 2000
 Content = dict[str, Answer]
 
 
+def check_storable(text: str, what: str) -> str:
+    """Text a person typed, before it is stored: PostgreSQL refuses NUL in text, and a lone
+    UTF-16 surrogate (which JSON can spell) cannot be encoded when the page is rendered."""
+    if "\x00" in text:
+        raise InputError(f"{what}: contains a NUL character")
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise InputError(f"{what}: contains a lone UTF-16 surrogate, which is not text")
+    return text
+
+
 def load_content(raw: dict[str, Any]) -> Content:
     try:
         return {audience: Answer.model_validate(answer) for audience, answer in raw.items()}
@@ -111,7 +121,7 @@ def apply_edit(content: Content, edit: ContentEdit, *, editor_label: str) -> tup
             if bullet_edit.source != position:
                 changes.append(f"moved {where} to position {position + 1}")
             if bullet_edit.text is not None:
-                text = " ".join(bullet_edit.text.split())
+                text = " ".join(check_storable(bullet_edit.text, f"{where} text").split())
                 if not text:
                     raise InputError(f"{where}: the text is empty; remove the bullet instead")
                 if len(text) > MAX_BULLET_CHARS:
@@ -121,7 +131,7 @@ def apply_edit(content: Content, edit: ContentEdit, *, editor_label: str) -> tup
                     bullet.edited_by = editor_label
                     changes.append(f"reworded {where}")
             if bullet_edit.note is not None:
-                note = bullet_edit.note.strip()
+                note = check_storable(bullet_edit.note, f"{where} note").strip()
                 if len(note) > MAX_NOTE_CHARS:
                     raise InputError(f"{where}: note longer than {MAX_NOTE_CHARS} characters")
                 if note != bullet.note:

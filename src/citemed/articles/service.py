@@ -18,6 +18,7 @@ from citemed.articles.content import (
     Content,
     ContentEdit,
     apply_edit,
+    check_storable,
     diff_lines,
     dump_content,
     load_content,
@@ -41,6 +42,8 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 120
 RESERVED_SLUGS = frozenset({"new"})  # /articles/new is the editor's form
 MAX_COMMENT = 2000
+# Transitions that put a version in front of a reviewer or the public.
+NEEDS_BULLETS = frozenset({"submit", "approve"})
 
 
 def slugify(question: str) -> str:
@@ -81,6 +84,9 @@ class ArticleService:
 
     @staticmethod
     def _load(session: Session, slug: str) -> Article:
+        if len(slug) > MAX_SLUG or not SLUG_RE.match(slug):
+            # No article can have it, and PostgreSQL would refuse a NUL in the query.
+            raise NotFoundError(f"no article {slug!r}")
         article = session.scalars(select(Article).where(Article.slug == slug)).one_or_none()
         if article is None:
             raise NotFoundError(f"no article {slug!r}")
@@ -158,7 +164,8 @@ class ArticleService:
             article = self._load_visible(session, slug, viewer)
             found = session.scalars(select(ArticleVersion).where(
                 ArticleVersion.article_id == article.id,
-                ArticleVersion.number == (number or article.current_version))).one_or_none()
+                ArticleVersion.number == (article.current_version if number is None
+                                          else number))).one_or_none()
             if found is None:
                 raise NotFoundError(f"article {slug!r} has no version {number}")
             return found
@@ -273,7 +280,7 @@ class ArticleService:
 
     def transition(self, actor: User | None, slug: str, name: str, *, revision: int,
                    comment: str = "") -> Article:
-        comment = comment.strip()
+        comment = check_storable(comment, "comment").strip()
         if len(comment) > MAX_COMMENT:
             raise InputError(f"comment longer than {MAX_COMMENT} characters")
         with self.db.write() as session:
@@ -286,6 +293,8 @@ class ArticleService:
             self._check_revision(session, article, revision)
             transition = check_transition(name, state, role_of(actor), is_author)
             assert actor is not None
+            if transition.name in NEEDS_BULLETS:
+                self._check_has_bullets(session, article, transition.label)
             now = utcnow()
             article.state = transition.target
             article.state_changed_at = now
@@ -306,6 +315,16 @@ class ArticleService:
             self._audit(session, article, actor, transition.name, from_state=state,
                         to_state=transition.target, version=article.current_version, **detail)
         return self.get(slug, actor)
+
+    def _check_has_bullets(self, session: Session, article: Article, action: str) -> None:
+        """A version whose edits removed every bullet says nothing a reviewer could check (409:
+        the request is fine, the article's current content is what stands in the way)."""
+        content = load_content(self._current(session, article).content)
+        for audience, answer in content.items():
+            if not any(section.bullets for section in answer.sections):
+                raise ConflictError(
+                    f"cannot {action.lower()}: version {article.current_version} has no bullets "
+                    f"in its {audience} version; restore an earlier version first")
 
     @staticmethod
     def _current(session: Session, article: Article) -> ArticleVersion:

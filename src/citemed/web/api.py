@@ -8,17 +8,18 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from citemed.model import Answer, Audience, Hit
+from citemed.web.errors import responses
 from citemed.web.service import AnswerService
+from citemed.web.validation import Question
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
-ERROR_RESPONSES = {
-    400: {"description": "Unusable question (empty, over 2,000 characters, binary)"},
-    404: {"description": "Unknown thread or document"},
-}
+# Every route may meet a body over the limit (413) or a malformed request (422).
+router = APIRouter(prefix="/api/v1", tags=["v1"], responses=responses(413, 422))
+BAD_QUESTION = responses(400, _400="Unusable question (the message says why)")
+NOT_FOUND = responses(404, _404="Unknown thread or document")
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="The question, at most 2,000 characters.")
+    question: Question
     audience: Audience = "clinician"
 
 
@@ -101,13 +102,13 @@ def health(request: Request) -> Health:
                   documents=service.document_count())
 
 
-@router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES)
+@router.post("/ask", response_model=Answer, responses=BAD_QUESTION)
 def ask(request: Request, body: AskRequest) -> Answer:
     """Answer one question (no conversation context)."""
     return _service(request).ask(body.question, body.audience)
 
 
-@router.post("/threads", response_model=ThreadAnswer, responses=ERROR_RESPONSES,
+@router.post("/threads", response_model=ThreadAnswer, responses=BAD_QUESTION,
              status_code=201)
 def start_thread(request: Request, body: AskRequest) -> ThreadAnswer:
     """Start a conversation with its first question."""
@@ -115,7 +116,8 @@ def start_thread(request: Request, body: AskRequest) -> ThreadAnswer:
     return ThreadAnswer(thread_id=thread_id, turn=0, url=f"/threads/{thread_id}", answer=answer)
 
 
-@router.post("/threads/{thread_id}/ask", response_model=ThreadAnswer, responses=ERROR_RESPONSES)
+@router.post("/threads/{thread_id}/ask", response_model=ThreadAnswer,
+             responses=BAD_QUESTION | NOT_FOUND)
 def follow_up(request: Request, thread_id: str, body: AskRequest) -> ThreadAnswer:
     """Ask a follow-up; it is resolved against the thread's earlier questions."""
     turn, answer = _service(request).follow_up(thread_id, body.question, body.audience)
@@ -123,7 +125,7 @@ def follow_up(request: Request, thread_id: str, body: AskRequest) -> ThreadAnswe
                         answer=answer)
 
 
-@router.get("/threads/{thread_id}", response_model=Thread, responses=ERROR_RESPONSES)
+@router.get("/threads/{thread_id}", response_model=Thread, responses=NOT_FOUND)
 def get_thread(request: Request, thread_id: str) -> Thread:
     turns = _service(request).threads.turns(thread_id)
     return Thread(thread_id=thread_id, url=f"/threads/{thread_id}",
@@ -131,8 +133,8 @@ def get_thread(request: Request, thread_id: str) -> Thread:
                          for t in turns])
 
 
-@router.get("/search", response_model=list[SearchHit], responses=ERROR_RESPONSES)
-def search(request: Request, q: Annotated[str, Query(description="Question or query")],
+@router.get("/search", response_model=list[SearchHit], responses=BAD_QUESTION)
+def search(request: Request, q: Annotated[Question, Query(description="Question or query")],
            k: Annotated[int, Query(ge=1, le=50)] = 10,
            audience: Audience = "clinician") -> list[SearchHit]:
     """Ranked documents with their best matching sentences."""
@@ -146,7 +148,7 @@ def search(request: Request, q: Annotated[str, Query(description="Question or qu
 
 
 @router.get("/documents/{document_id:path}", response_model=DocumentOut,
-            responses=ERROR_RESPONSES)
+            responses=NOT_FOUND)
 def document(request: Request, document_id: str) -> DocumentOut:
     """A library document with its sentences and their stable ids."""
     doc = _service(request).document(document_id)

@@ -9,41 +9,24 @@ warm Engine, whose lock makes that safe); they find shared state on `app.state`:
 
 from __future__ import annotations
 
-import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citemed import __version__
-from citemed.errors import CiteMedError
 from citemed.settings import Settings
+from citemed.web import errors
+from citemed.web.auth import LoginRequired, login_required_handler
+from citemed.web.middleware import BodyLimit, CatchErrors, SecurityHeaders
 from citemed.web.service import AnswerService
 from citemed.web.views import TEMPLATE_GLOBALS
 
 HERE = Path(__file__).parent
-log = logging.getLogger("citemed.web")
-
-SECURITY_HEADERS = {
-    # No inline script or style anywhere: every asset comes from /static.
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
 
 def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
@@ -73,27 +56,13 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     app.state.service = service or AnswerService(settings)
     app.state.templates = make_templates()
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-    @app.exception_handler(CiteMedError)
-    async def citemed_error(request: Request, error: CiteMedError) -> Response:
-        return _error_response(request, error.status_code, str(error))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        return _error_response(request, error.status_code, str(error.detail))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, error: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
-            for e in error.errors())
-        return _error_response(request, 422, problems or "invalid request")
+    # Added innermost first: SecurityHeaders wraps everything, so the body limit's 413 and
+    # CatchErrors' 500 carry the headers too.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchErrors)
+    app.add_middleware(SecurityHeaders)
+    errors.install(app)
+    app.add_exception_handler(LoginRequired, login_required_handler)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from citemed.web import api, articles, pages
@@ -104,12 +73,3 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     # the router's lifespan opens and migrates the articles database (app.state.articles).
     app.include_router(articles.router)
     return app
-
-
-def _error_response(request: Request, status: int, message: str) -> Response:
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": message, "status": status}, status_code=status)
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, "error.html",
-                                      {"status": status, "message": message},
-                                      status_code=status)

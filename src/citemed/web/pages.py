@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from citemed.articles.workflow import Role
 from citemed.demo import SAMPLE_QUESTION
-from citemed.errors import InputError, PermissionDenied
+from citemed.errors import InputError
 from citemed.model import Audience
-from citemed.web.articles import SESSION_COOKIE, caller, context
+from citemed.web.auth import SESSION_COOKIE, current_caller, same_origin
 from citemed.web.service import AnswerService
 
 router = APIRouter(include_in_schema=False)
@@ -29,16 +29,6 @@ EXAMPLE_QUESTIONS = [
 AudienceParam = Annotated[Audience, Query()]
 
 
-def same_origin(request: Request) -> None:
-    """Refuse form posts from other sites (threads are anonymous, so there is no session to
-    carry a CSRF token; the browser's Origin and Sec-Fetch-Site headers say who posted)."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        raise PermissionDenied("cross-site form submissions are not accepted")
-    origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
-        raise PermissionDenied("cross-site form submissions are not accepted")
-
-
 def _service(request: Request) -> AnswerService:
     return request.app.state.service
 
@@ -49,7 +39,7 @@ def editor_csrf(request: Request) -> str | None:
     cookie cost no database lookup."""
     if SESSION_COOKIE not in request.cookies:
         return None
-    who = caller(request, context(request))
+    who = current_caller(request)
     return who.csrf if who.user is not None and who.user.role == Role.EDITOR else None
 
 
