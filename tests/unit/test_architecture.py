@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
     {"sources", "conversation"},                              # input readers, chat threads
     {"library"},                                              # the store and its indexes
     {"retrieve"},
+    {"readers"},                                              # the evidence reader (model)
     {"compose"},
     {"audience"},
     {"engine", "demo"},                                       # the API the CLI and web call

@@ -128,11 +128,11 @@ def test_patient_references_are_renumbered_after_trimming(library):
     assert set(numbers) == {r.number for r in answer.references}
 
 
-def test_engine_adds_urgent_notice_for_patients_only(library):
+def test_engine_adds_urgent_notice_for_every_reader(library):
     engine = Engine(library.settings, library=library)
     question = "I have chest pain after taking anastrozole, is it joint pain?"
     assert URGENT_NOTICE in engine.ask(question, audience="patient").notices
-    assert URGENT_NOTICE not in engine.ask(question, audience="clinician").notices
+    assert URGENT_NOTICE in engine.ask(question, audience="clinician").notices
 
 
 def test_rewriter_splits_long_sentences_at_clause_joints_and_drops_unused_abbreviations():

@@ -100,14 +100,6 @@ def test_an_unusable_reply_keeps_the_stance_verdict_and_says_so(server, status, 
     assert any("language model gave no usable verdict" in n for n in answer.notices)
 
 
-def test_a_models_yes_never_stands_on_evidence_that_advises_against(server):
-    server.content = '{"verdict": "yes", "evidence": [1]}'
-    answer = compose("Should exercise be used for aromatase inhibitor arthralgia?", _trial(
-        "Exercise is not recommended for aromatase inhibitor arthralgia in frail women."),
-        verdict_reader=LLMVerdictReader(server.url, "reader-model"))
-    assert answer.direct_answer.verdict == "uncertain"
-
-
 def test_an_unreachable_endpoint_fails_fast_and_cleanly():
     reader = LLMVerdictReader("http://127.0.0.1:9/v1", "reader-model", timeout=2)
     with pytest.raises(LLMError):

@@ -35,10 +35,8 @@ SCREENING = _doc("1", "Cytology and HPV testing for cervical cancer screening",
                  "after a negative HPV test. Colposcopy referral rates were higher with HPV "
                  "testing than with cytology alone.")
 FRACTURE_TRIAL = _doc("2", "Vitamin D supplementation and fractures in older adults",
-                      "In this randomized trial of 25,871 adults aged 60 years or older, vitamin "
-                      "D3 supplementation did not reduce the risk of total, nonvertebral or hip "
-                      "fractures compared with placebo over 5 years. The incidence of fractures "
-                      "was similar in the two groups.", Kind.RANDOMIZED_TRIAL)
+                      "Vitamin D3 supplementation did not reduce the risk of fractures compared "
+                      "with placebo in adults aged 60 years or older.", Kind.RANDOMIZED_TRIAL)
 IBUPROFEN_ADULTS = _doc("3", "Ibuprofen for acute pain in adults",
                         "Ibuprofen 400 mg relieved acute postoperative pain in adults better "
                         "than placebo. Gastrointestinal adverse events were uncommon with short "

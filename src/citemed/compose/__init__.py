@@ -60,6 +60,7 @@ MAX_KEY_FINDINGS = 4
 KEY_FINDING_RELEVANCE = 0.7
 # How much more an open question's direct answer prefers a sentence of the asked-for facet.
 LEAD_INTENT_FACTOR = 2.0
+LEAD_COVERAGE_FACTOR = 2.0
 # "What is X?" is answered first by a sentence saying what X is ("X is a ...").
 _DEFINES = re.compile(r"^(?:\S+\s+){1,6}?(?:is|are|refers to)\s+(?:a|an|the|one|any)\b", re.I)
 # Populations in which evidence from other people does not transfer: a question about one gets
@@ -229,8 +230,13 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     a conclusion that names the question's concepts counts extra: it is what a reader wants.
     An open question ("How is X diagnosed?") is answered first by a statement of the facet it
     asks for, whichever part of a source it comes from."""
+    # Of sentences the reader finds relevant, the lead names what was asked, best all of it:
+    # "Is smoking a risk factor for RA?" is answered by the sentence about smoking, not the one
+    # about gum disease that the reader also finds on topic.
+    covers = (LEAD_COVERAGE_FACTOR if cand.coverage >= 1.0 - 1e-9 else 1.0) \
+        * (0.2 + cand.coverage) ** 2
     if analysis.is_yesno:
-        return cand.score * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
+        return cand.score * covers * (1.0 + cand.relevance if cand.role == "conclusion" else 1.0)
     on_intent = LEAD_INTENT_FACTOR if cand.facet == analysis.intent_facet else 1.0
     if analysis.qtype == "definition" and _DEFINES.match(cand.text):
         on_intent = LEAD_INTENT_FACTOR
@@ -241,7 +247,7 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     if analysis.intent_facet and PAGE_TOPIC_FACET.get(topic) == analysis.intent_facet \
             and facet_of(cand.text) == analysis.intent_facet:
         on_intent *= LEAD_INTENT_FACTOR
-    return cand.score * (1.0 + cand.relevance) * on_intent
+    return cand.score * (1.0 + cand.relevance) * on_intent * covers
 
 
 def _sections(analysis: QuestionAnalysis, pool: list[Candidate],

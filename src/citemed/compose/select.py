@@ -55,6 +55,7 @@ class Candidate:
     score: float
     tokens: frozenset[str]
     reading: Reading
+    coverage: float = 0.0  # share of the question's concept weight the span names
     # Further documents stating the same finding (merged duplicates): cited together.
     also: list[tuple[Hit, SentenceHit]] = field(default_factory=list)
 
@@ -322,6 +323,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
         out.append(Candidate(
             hit=hit, sentence=sentence, text=text, role=role, facet=facet, relevance=reading.relevance,
             document_weight=kind_weight, score=score, tokens=tokens, reading=reading,
+            coverage=relevance.share(tokens),
         ))
     out.sort(key=lambda c: -c.score)
     return out

@@ -31,8 +31,9 @@ def train_command(
 ) -> None:
     """Fine-tune the reader on the training splits only (about 60 minutes on 2 cores).
 
-    The shipped weights are two stages: the full mix, then `--init` those weights with
-    `--relevance-share 0.25` (stance-labelled pairs and a quarter of the rest)."""
+    The shipped weights are one stage with the defaults. `--init DIR --relevance-share 0.2`
+    continues from DIR on the stance-labelled pairs and a fifth of the rest (tried: it did not
+    beat one stage, docs/notes/issue-13.md)."""
     from citemed.readers.card import write_card
     from citemed.readers.train import TrainOptions, train
 
