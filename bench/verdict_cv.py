@@ -207,7 +207,7 @@ def main() -> None:
         report(name, *cross_validate(x[:len(pq)], y, (x[len(pq):], owners), extra_y))
 
     if args.embeddings:
-        from citemed.retrieve.dense import encoder
+        from citemed.library.embed import encoder
 
         enc = encoder()
         q = enc.encode([o["q"] for o in pq], max_tokens=128)

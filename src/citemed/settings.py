@@ -36,8 +36,12 @@ class Settings(BaseSettings):
     search_k: int = 10
     sentences_per_hit: int = 3
     dense: bool = True
-    # Head vectors by text, shared by libraries (None: no cache); see citemed.retrieve.dense.
+    # Head vectors by text, shared by libraries (None: no cache); see citemed.library.embed.
     dense_cache: Path | None = Field(default_factory=default_vector_cache)
+    dense_ann_min_documents: int = Field(
+        50_000, description="From this many documents the dense index also keeps an HNSW graph "
+        "(usearch) and searches it approximately; below, every document head is scored exactly "
+        "(a few milliseconds). 0 = always approximate.")
     kind_prior: bool = True
     recency_prior: bool = True
     audience_prior: bool = True
