@@ -140,16 +140,10 @@ class Library:
         self._lexical = current
         return current
 
-    def dense_wanted(self) -> bool:
-        """Dense is on by default; without the 'dense' extra a library stays lexical unless
-        dense was asked for explicitly (then the encoder says what to install)."""
-        settings = self.settings
-        return settings.dense and (embed.available() or "dense" in settings.model_fields_set)
-
     def refresh_dense(self, *, force: bool = False,
                       progress: ProgressFactory | None = None) -> DenseIndex | None:
         """Embed new and changed documents into the dense index (see citemed.library.dense)."""
-        if not self.dense_wanted():
+        if not dense_wanted(self.settings):
             return None
         version = self.version
         index_dir = self.folder / "index"
@@ -235,4 +229,10 @@ class Library:
         return self.store.stats()
 
 
-__all__ = ["IngestReport", "Library", "SourceReport", "Store"]
+def dense_wanted(settings: Settings) -> bool:
+    """Dense is on by default; without the 'dense' extra a library stays lexical unless dense
+    was asked for explicitly (then the encoder says what to install)."""
+    return settings.dense and (embed.available() or "dense" in settings.model_fields_set)
+
+
+__all__ = ["IngestReport", "Library", "SourceReport", "Store", "dense_wanted"]

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citemed import __version__
 from citemed.errors import CiteMedError
+from citemed.library.builder import building_notice
 from citemed.settings import Settings
 from citemed.web.service import AnswerService
 from citemed.web.views import TEMPLATE_GLOBALS
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     app.state.settings = settings
     app.state.service = service or AnswerService(settings)
     app.state.templates = make_templates()
+    # While a background build prepares the dense index, pages say answers are keyword-only.
+    app.state.templates.env.globals["index_notice"] = lambda: building_notice(settings.library)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
