@@ -4,9 +4,9 @@ import pytest
 
 from citemed.errors import InputError
 from citemed.library import Library
+from citemed.library.abbreviations import find_pairs, mine
 from citemed.model import Document, Kind
 from citemed.retrieve import analyze, search
-from citemed.library.abbreviations import find_pairs, mine
 from citemed.settings import Settings
 from citemed.sources.base import make_section
 from tests.conftest import fixture_documents, shared_data
