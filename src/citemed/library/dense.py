@@ -19,6 +19,7 @@ only one of the three with removals, float16 storage and memory-mapped serving t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -199,7 +200,9 @@ def update_dense_index(
             if tick:
                 tick(len(chunk))
     live_rows = np.asarray([r for r, d in enumerate(doc_ids) if d], dtype=np.uint64)
-    use_ann = len(live_rows) >= ann_min_documents
+    # Without usearch installed a large library still works, by exact search.
+    use_ann = (len(live_rows) >= ann_min_documents
+               and importlib.util.find_spec("usearch") is not None)
     if use_ann:
         vectors = np.memmap(vectors_path, dtype=np.float16, mode="r", shape=(len(doc_ids), DIM))
         _update_graph(ann_path, vectors, live_rows, retired, first_new, progress)
