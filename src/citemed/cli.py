@@ -228,12 +228,17 @@ def demo(
     """Build the demo library from the shared open data and answer a sample question."""
     from citemed.demo import answer_page_url, build_demo_library
     from citemed.engine import Engine
+    from citemed.library import dense_wanted
+    from citemed.library.builder import start_background_build
     from citemed.render import to_markdown
 
     settings = make_settings(library, data)
+    # With --serve, answers start as soon as BM25 is built; the dense index follows in the
+    # background and the server swaps it in when it is complete.
+    background = serve and dense_wanted(settings)
     try:
         with _Progress() as progress:
-            report = build_demo_library(settings, progress=progress.task)
+            report = build_demo_library(settings, progress=progress.task, dense=not background)
         print_report(report)
         answer = Engine(settings).ask(question)
     except CiteMedError as error:
@@ -246,10 +251,19 @@ def demo(
     from citemed.web.server import serve as run_server
 
     print(f"Open the answer page: {answer_page_url(host, port, question)}", flush=True)
+    builder = None
+    if background:
+        print("Answers use keyword search until the dense index is built in the background:",
+              flush=True)
+        builder = start_background_build(settings.library)
     try:
         run_server(settings, host=host, port=port)
     except CiteMedError as error:
         fail(error)
+    finally:
+        if builder is not None and builder.poll() is None:
+            builder.terminate()
+            builder.wait(timeout=30)
 
 
 @app.command()

@@ -35,14 +35,16 @@ def demo_paths(data: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def build_demo_library(settings: Settings, *, progress=None) -> IngestReport:
+def build_demo_library(settings: Settings, *, progress=None, dense: bool = True) -> IngestReport:
+    """Ingest the demo corpora and build the indexes; `dense=False` builds only BM25 (the
+    dense index is then left to citemed.library.builder, in the background)."""
     library = Library(settings, create=True)
     try:
         report = IngestReport()
         for path, fmt in demo_paths(Path(settings.data)):
             library.ingest_paths([path], format=fmt, progress=progress, report=report,
                                  refresh=False)
-        library.refresh_indexes(progress=progress)
+        library.refresh_indexes(progress=progress, dense=dense)
         return report
     finally:
         library.close()

@@ -93,11 +93,11 @@ class Engine:
     def warm(self) -> None:
         """Load the indexes, the question encoder and the lay vocabulary now rather than in the
         next request (the encoder takes seconds to load)."""
-        from citemed.retrieve.dense import dense_index, encoder
+        from citemed.library.embed import encoder
 
         with self.lock:
             _ = self.library.lexical
-            if dense_index(self.library) is not None:
+            if self.library.dense is not None:
                 encoder()
             self.reader()
             self.lay_vocabulary()

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
         default_factory=default_vector_cache,
         description="SQLite cache of head vectors keyed by their text, shared by libraries so "
                     "the same text is never embedded twice (None, from code, = no cache).")
+    dense_ann_min_documents: int = Field(
+        50_000, description="From this many documents the dense index also keeps an HNSW graph "
+        "(usearch) and searches it approximately; below, every document head is scored exactly "
+        "(a few milliseconds). 0 = always approximate.")
     kind_prior: bool = Field(
         True, description="Rank by evidence kind too (guidelines and reviews above case reports).")
     recency_prior: bool = Field(True, description="Prefer recent documents slightly.")

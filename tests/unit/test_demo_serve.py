@@ -21,19 +21,26 @@ DEMO_DATA = Path(__file__).parents[1] / "fixtures" / "demo_data"
 SRC = Path(__file__).parents[2] / "src"
 
 
-def wait_for_url(process: subprocess.Popen, prefix: str, timeout: float) -> str:
-    """The rest of the first stdout line starting with `prefix`. A reader thread feeds a queue,
-    so a demo that hangs without printing fails the test after `timeout` instead of blocking."""
+def read_lines(process: subprocess.Popen) -> queue.Queue[str]:
+    """stdout lines, fed to a queue by a reader thread (a hung demo fails on a timeout)."""
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout],
                      daemon=True).start()
+    return lines
+
+
+def wait_for_line(lines: queue.Queue[str], prefix: str, timeout: float,
+                  seen: list[str] | None = None) -> str:
+    """The rest of the next stdout line starting with `prefix` (lines passed go to `seen`)."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         try:
             line = lines.get(timeout=left)
         except queue.Empty:
             break
+        if seen is not None:
+            seen.append(line)
         if line.startswith(prefix):
             return line[len(prefix):].strip()
     raise AssertionError(f"`citemed demo --serve` printed no line starting {prefix!r}")
@@ -61,9 +68,16 @@ def test_demo_serve_prints_the_answer_page_url_and_serves_it(tmp_path: Path) -> 
             env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         )
         try:
-            url = wait_for_url(process, "Open the answer page: ", timeout=120)
+            lines = read_lines(process)
+            url = wait_for_line(lines, "Open the answer page: ", timeout=120)
             assert url == answer_page_url("127.0.0.1", port, SAMPLE_QUESTION)
             response = fetch_when_up(url, timeout=60)
+            # The dense index is built in the background, with plain progress lines on a pipe.
+            progress: list[str] = []
+            ready = wait_for_line(lines, "dense index ready: ", timeout=600, seen=progress)
+            assert ready.startswith("3 documents")
+            assert any(line.startswith("dense: embedding document heads: 3 / 3 (100%)")
+                       for line in progress), progress
         finally:
             process.terminate()
             process.wait(timeout=15)

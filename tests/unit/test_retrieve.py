@@ -4,9 +4,9 @@ import pytest
 
 from citemed.errors import InputError
 from citemed.library import Library
+from citemed.library.abbreviations import find_pairs, mine
 from citemed.model import Document, Kind
 from citemed.retrieve import analyze, search
-from citemed.retrieve.abbreviations import find_pairs, mine
 from citemed.settings import Settings
 from citemed.sources.base import make_section
 from tests.conftest import fixture_documents, shared_data
@@ -115,6 +115,7 @@ def test_priors_order_equally_matching_documents_and_switch_off(tmp_path):
                                              "audience_prior": False})]:
         lib = Library(Settings(library=tmp_path / name, **flags), create=True)
         lib.ingest_documents(docs, source_name="t")
+        lib.refresh_indexes()
         ids[name] = {aud: [h.document.id for h in search(lib, "statins cholesterol", k=5,
                                                             audience=aud)]
                      for aud in ("clinician", "patient")}

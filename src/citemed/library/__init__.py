@@ -3,7 +3,8 @@
 Layout of a library folder:
     library.sqlite      documents, sections, sentence offsets, metadata (the truth)
     index/lexical.*     BM25 matrix, derived, stamped with the library version
-    index/dense.*       embeddings, derived, stamped likewise
+    index/dense*        head embeddings and their HNSW graph, derived, stamped likewise
+    index/status.json   progress of a background index build (citemed.library.builder)
     manifest.json       schema version, counts, models, library version (self-description)
 """
 
@@ -15,14 +16,18 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+
+from citemed.errors import LibraryError
+from citemed.library import embed
+from citemed.library.dense import DenseIndex, head_texts, update_dense_index
+from citemed.library.embed import MODEL_NAME, ProgressFactory
 from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
 from citemed.sources import estimate_records, fingerprint
 from citemed.sources import plan as plan_sources
-
-ProgressFactory = Callable[[str, int | None], Callable[[int], None]]
 
 
 class Library:
@@ -31,6 +36,8 @@ class Library:
         self.folder = Path(settings.library)
         self.store = Store(self.folder, create=create)
         self._lexical: LexicalIndex | None = None
+        self._dense: DenseIndex | None = None
+        self._alignment: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
         self._version: str | None = None
 
     def close(self) -> None:
@@ -102,6 +109,10 @@ class Library:
         return report
 
     # ------------------------------------------------------------------ indexes
+    #
+    # Reads (`lexical`, `dense`) only load what is on disk; building happens in
+    # `refresh_indexes` (ingest, `citemed demo`) or in the background builder
+    # (citemed.library.builder), never inside a search.
 
     @property
     def version(self) -> str:
@@ -109,31 +120,86 @@ class Library:
             self._version = self.store.version()
         return self._version
 
-    def refresh_indexes(self, *, force: bool = False,
-                        progress: ProgressFactory | None = None) -> None:
-        """Rebuild derived indexes whose stamp differs from the store's current version."""
+    def refresh_indexes(self, *, force: bool = False, progress: ProgressFactory | None = None,
+                        dense: bool = True) -> None:
+        """Bring the derived indexes up to the store's version, then write the manifest (last:
+        a server reopens the library when the manifest changes). `dense=False` leaves the dense
+        index to a later `refresh_dense` (the demo serves BM25 answers meanwhile)."""
+        self.refresh_lexical(force=force)
+        if dense:
+            self.refresh_dense(force=force, progress=progress)
+        self.write_manifest()
+
+    def refresh_lexical(self, *, force: bool = False) -> LexicalIndex:
         version = self.version
         index_dir = self.folder / "index"
-        current = LexicalIndex.load(index_dir)
-        if force or current is None or current.version != version:
+        current = None if force else LexicalIndex.load(index_dir)
+        if current is None or current.version != version:
             current = LexicalIndex.build(self.store.iter_documents(), version=version)
             current.save(index_dir)
         self._lexical = current
-        from citemed.retrieve.dense import refresh_dense_index
+        return current
 
-        refresh_dense_index(self, force=force, progress=progress)
-        self.write_manifest()
+    def refresh_dense(self, *, force: bool = False,
+                      progress: ProgressFactory | None = None) -> DenseIndex | None:
+        """Embed new and changed documents into the dense index (see citemed.library.dense)."""
+        if not dense_wanted(self.settings):
+            return None
+        version = self.version
+        index_dir = self.folder / "index"
+        current = DenseIndex.load(index_dir)
+        if force or current is None or current.version != version:
+            current = update_dense_index(
+                index_dir, self.store.id_hashes(),
+                lambda ids: head_texts(self.store.documents(ids)), version=version,
+                embed=lambda texts: embed.embed_heads(texts, self.settings.dense_cache),
+                ann_min_documents=self.settings.dense_ann_min_documents, force=force,
+                progress=progress)
+        self._dense = current
+        return current
 
     @property
     def lexical(self) -> LexicalIndex:
+        """The BM25 index on disk (the last one built; a read never builds)."""
         if self._lexical is None:
             loaded = LexicalIndex.load(self.folder / "index")
-            if loaded is None or loaded.version != self.version:
-                self.refresh_indexes()
-            else:
-                self._lexical = loaded
-        assert self._lexical is not None
+            if loaded is None:
+                raise LibraryError(
+                    f"{self.folder} has no search index yet: run 'citemed ingest PATH "
+                    f"--library {self.folder}' (or 'citemed demo') to build it")
+            self._lexical = loaded
         return self._lexical
+
+    @property
+    def dense(self) -> DenseIndex | None:
+        """The dense index when it is on and reflects the same library version as the lexical
+        one (so their documents agree); None means lexical search only (a read never builds)."""
+        if not self.settings.dense:
+            return None
+        if self._dense is None or self._dense.version != self.lexical.version:
+            loaded = DenseIndex.load(self.folder / "index")
+            if loaded is None or loaded.version != self.lexical.version:
+                return None
+            self._dense = loaded
+        return self._dense
+
+    def dense_rows(self) -> tuple[DenseIndex, np.ndarray, np.ndarray] | None:
+        """The dense index with its row of each lexical row (-1: none) and the lexical row of
+        each dense row (-1: retired), computed once per pair of loaded indexes."""
+        dense = self.dense
+        if dense is None:
+            return None
+        lexical = self.lexical
+        key = (id(lexical), id(dense))
+        if self._alignment is None or self._alignment[0] != key:
+            lexical_rows = {doc_id: row for row, doc_id in enumerate(lexical.doc_ids)}
+            to_lexical = np.asarray([lexical_rows.get(doc_id, -1) if doc_id else -1
+                                     for doc_id in dense.doc_ids], dtype=np.int64)
+            to_dense = np.full(len(lexical.doc_ids), -1, dtype=np.int64)
+            known = to_lexical >= 0
+            to_dense[to_lexical[known]] = np.flatnonzero(known)
+            self._alignment = (key, to_dense, to_lexical)
+        return dense, self._alignment[1], self._alignment[2]
 
     def write_manifest(self) -> None:
         from citemed import __version__
@@ -144,7 +210,7 @@ class Library:
             "citemed_version": __version__,
             "library_version": self.version,
             "documents": len(self.store),
-            "models": _model_ids(self.folder / "index"),
+            "models": {"dense": MODEL_NAME} if self._dense is not None else {},
             "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         tmp = self.folder / "manifest.tmp.json"
@@ -163,11 +229,10 @@ class Library:
         return self.store.stats()
 
 
-def _model_ids(index_dir: Path) -> dict[str, str]:
-    meta = index_dir / "dense.json"
-    if meta.exists():
-        return {"dense": json.loads(meta.read_text()).get("model", "")}
-    return {}
+def dense_wanted(settings: Settings) -> bool:
+    """Dense is on by default; without the 'dense' extra a library stays lexical unless dense
+    was asked for explicitly (then the encoder says what to install)."""
+    return settings.dense and (embed.available() or "dense" in settings.model_fields_set)
 
 
-__all__ = ["IngestReport", "Library", "SourceReport", "Store"]
+__all__ = ["IngestReport", "Library", "SourceReport", "Store", "dense_wanted"]

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from citemed.library.abbreviations import mine as mine_abbreviations
 from citemed.model import Document
-from citemed.retrieve.abbreviations import mine as mine_abbreviations
 from citemed.text import map_tokens, token_stems
 
 TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is about

@@ -229,6 +229,10 @@ class Store:
     def __len__(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
+    def id_hashes(self) -> dict[str, str]:
+        """Document id -> content hash of every document, in id order (no document loads)."""
+        return dict(self.conn.execute("SELECT id, hash FROM documents ORDER BY id"))
+
     def version(self) -> str:
         """Library version: a hash over every (id, content hash); answers record it."""
         digest = hashlib.sha256()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from citemed.errors import InputError
+from citemed.library.embed import embed_question
 from citemed.model import Audience, Document, Hit, SentenceHit
 from citemed.retrieve.priors import prior_scores
 from citemed.retrieve.query import Query, analyze
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 # (nDCG@10 .883-.889) and PubMedQA train_dev (Recall@1 .986-.992); lexical alone .858 / .980.
 DENSE_WEIGHT = 0.75
 CANDIDATES = 100  # priors reorder this many best-matching documents
+# With approximate dense search: the graph's nearest heads and the best BM25 matches scored
+# exactly, so the blend can rank the same top candidates as an exact scan (measured in
+# docs/notes/issue-12.md).
+ANN_POOL = 500
+LEXICAL_POOL = 1000
 
 __all__ = ["Query", "analyze", "best_sentences", "coverage", "search"]
 
@@ -44,8 +50,6 @@ def search(
 ) -> list[Hit]:
     if not question or not question.strip():
         raise InputError("the question is empty")
-    from citemed.retrieve.dense import dense_index
-
     index = library.lexical
     query = analyze(question, vocab=index.vocab, abbreviations=index.abbreviations)
     bm25 = index.scores(query.terms)
@@ -53,10 +57,8 @@ def search(
         return []
     best = float(bm25.max())
     relevance = bm25 / best if best > 0 else np.zeros_like(bm25)
-    dense = dense_index(library)
-    cosine = None
-    if dense is not None and dense.doc_ids == index.doc_ids:
-        cosine = dense.scores(question)
+    cosine = dense_cosines(library, question, relevance)
+    if cosine is not None:
         relevance = relevance + DENSE_WEIGHT * np.clip(cosine, 0.0, None)
     candidates = _top_k(relevance, max(k, CANDIDATES))
     if not candidates:
@@ -83,6 +85,35 @@ def search(
         hit.sentences = indexed_best_sentences(index, row, doc, query, limit=sentences_per_hit)
         hits.append(hit)
     return hits
+
+
+def dense_cosines(library: Library, question: str, lexical: np.ndarray) -> np.ndarray | None:
+    """Head cosine of the question per lexical row, or None when the dense index is off or not
+    built for this library version.
+
+    Exact search scores every document. With the approximate graph (large libraries), only the
+    union of the graph's nearest heads and the best lexical matches is scored (exactly, from
+    the stored vectors); the rest count 0, so a document can rank only by one of the two.
+    """
+    aligned = library.dense_rows()
+    if aligned is None:
+        return None
+    dense, to_dense, to_lexical = aligned
+    query = embed_question(question)
+    cosine = np.zeros(len(to_dense), dtype=np.float32)
+    if dense.ann is None:
+        scores = dense.all_scores(query)
+        has = to_dense >= 0
+        cosine[has] = scores[to_dense[has]]
+        return cosine
+    near, _ = dense.nearest(query, ANN_POOL)
+    from_dense = to_lexical[near]
+    pool = min(LEXICAL_POOL, len(lexical))
+    best_lexical = np.argpartition(-lexical, pool - 1)[:pool] if pool else np.zeros(0, int)
+    rows = np.unique(np.concatenate([from_dense[from_dense >= 0], best_lexical]))
+    rows = rows[to_dense[rows] >= 0]
+    cosine[rows] = dense.similarity(query, to_dense[rows])
+    return cosine
 
 
 def _top_k(scores: np.ndarray, k: int) -> list[int]:

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
 
 from citemed import __version__
+from citemed.library.builder import building_notice
 from citemed.settings import Settings
 from citemed.web import errors
 from citemed.web.auth import LoginRequired, login_required_handler
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, *, service: AnswerService | Non
     app.state.settings = settings
     app.state.service = service or AnswerService(settings)
     app.state.templates = make_templates()
+    # While a background build prepares the dense index, pages say answers are keyword-only.
+    app.state.templates.env.globals["index_notice"] = lambda: building_notice(settings.library)
 
     # Added innermost first: SecurityHeaders wraps everything, so the body limit's 413 and
     # CatchErrors' 500 carry the headers too.
