@@ -161,13 +161,13 @@ def test_cross_site_follow_up_posts_are_refused(client):
     assert same.status_code == 303
 
 
-def test_red_flag_questions_show_an_urgent_notice_to_patients(client):
+def test_red_flag_questions_show_an_urgent_notice_to_every_reader(client):
     question = "I have crushing chest pain, should I take metformin?"
     patient = client.get("/ask", params={"q": question, "audience": "patient"}).text
     assert 'class="notice notice-urgent" role="alert"' in patient
     assert "emergency" in patient
     clinician = client.get("/ask", params={"q": question, "audience": "clinician"}).text
-    assert "notice-urgent" not in clinician
+    assert 'class="notice notice-urgent" role="alert"' in clinician
 
 
 def test_evidence_caveats_are_not_styled_as_emergencies():
