@@ -140,8 +140,10 @@ def compose(
     notices: list[str] = []
     mode = "extractive"
     shown = [direct, *(d for _, ds in drafts for d in ds)]
-    cited = list(dict.fromkeys(hit.document.id for draft in shown for hit, _ in draft.sources))
-    mentioned: set[str] = set().union(*(relevance.doc_tokens[d] for d in cited))
+    # What the quoted sentences themselves name (not the rest of their documents): a screening
+    # abstract that mentions vaccination once in its background is not vaccination evidence.
+    mentioned: set[str] = set().union(*(concept_tokens(sentence.text) for draft in shown
+                                        for _, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
         verdict, summary, scores = decide([
@@ -156,9 +158,10 @@ def compose(
             except LLMError as error:
                 notices.append(f"The configured language model gave no usable verdict "
                                f"({error}); the verdict is CiteMed's own stance reading.")
-        if relevance.focus and relevance.focus not in mentioned:
-            # Evidence that never names the question's most specific concept answers another
-            # question: "Is HPV vaccination effective?" gets no verdict from screening studies.
+        if missing or (relevance.focus and relevance.focus not in mentioned):
+            # Evidence that never names a main concept of the question answers another
+            # question: "Is HPV vaccination effective?" gets no verdict from screening studies,
+            # only the "Partial evidence" notice naming what is missing.
             verdict = "insufficient"
 
     citations = Citations()
@@ -221,8 +224,8 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     if not missing:
         return []
     named = " or ".join(f'"{w}"' for w in missing)
-    return [f"Partial evidence: none of the cited sources mentions {named}, so the answer rests "
-            "on evidence about part of the question."]
+    return [f"Partial evidence: none of the quoted sentences mentions {named}, so they address "
+            "only part of the question and no yes/no verdict is given."]
 
 
 def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:

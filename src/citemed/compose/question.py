@@ -67,7 +67,7 @@ _GENERIC = frozenset(tokenize(
     "third line option options best recommended recommendation management manage therapy "
     "therapies drug drugs medication medications dose doses approach approaches strategy "
     "strategies available current currently main major usual standard involved involvement "
-    "involve contribute contributes implicated"
+    "involve contribute contributes implicated take taken taking given non"
 ))
 
 

@@ -56,7 +56,8 @@ class StatusWriter:
     def __init__(self, folder: Path, echo: Callable[[str], None] | None = None) -> None:
         self.path = Path(folder) / "index" / STATUS
         self.echo = echo or (lambda line: print(line, flush=True))
-        self.label, self.total, self.done = "", None, 0
+        self.label, self.done = "", 0
+        self.total: int | None = None
         self.started = self.last_line = 0.0
 
     def write(self, state: str, **extra: object) -> None:
