@@ -274,10 +274,11 @@ def test_deactivating_a_user_revokes_their_tokens(live):
         refused(client.get("/api/v1/articles", headers=headers), 401, "revoked")
 
 
-def test_a_version_without_bullets_cannot_be_submitted_or_approved(live):
+def test_a_version_without_cited_statements_cannot_be_submitted_or_approved(live):
     content = live.service.content(SLUG, live.team.editor)
-    empty = {audience: answer.model_copy(update={"sections": [
-        section.model_copy(update={"bullets": []}) for section in answer.sections]})
+    empty = {audience: answer.model_copy(update={
+        "direct_answer": answer.direct_answer.model_copy(update={"citations": []}),
+        "sections": [section.model_copy(update={"bullets": []}) for section in answer.sections]})
         for audience, answer in content.items()}
     article = live.service.create(live.team.editor, question="Empty article?", content=empty,
                                   library_version="v", slug="empty")

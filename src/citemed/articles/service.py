@@ -317,14 +317,16 @@ class ArticleService:
         return self.get(slug, actor)
 
     def _check_has_bullets(self, session: Session, article: Article, action: str) -> None:
-        """A version whose edits removed every bullet says nothing a reviewer could check (409:
-        the request is fine, the article's current content is what stands in the way)."""
+        """A version without one cited statement (a bullet, or a direct answer with citations)
+        says nothing a reviewer could check (409: the request is fine, the article's current
+        content is what stands in the way)."""
         content = load_content(self._current(session, article).content)
         for audience, answer in content.items():
-            if not any(section.bullets for section in answer.sections):
+            if not answer.direct_answer.citations and \
+                    not any(section.bullets for section in answer.sections):
                 raise ConflictError(
                     f"cannot {action.lower()}: version {article.current_version} has no bullets "
-                    f"in its {audience} version; restore an earlier version first")
+                    f"or cited answer in its {audience} version; restore an earlier version first")
 
     @staticmethod
     def _current(session: Session, article: Article) -> ArticleVersion:

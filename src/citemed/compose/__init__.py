@@ -140,10 +140,11 @@ def compose(
     notices: list[str] = []
     mode = "extractive"
     shown = [direct, *(d for _, ds in drafts for d in ds)]
-    # What the quoted sentences themselves name (not the rest of their documents): a screening
-    # abstract that mentions vaccination once in its background is not vaccination evidence.
-    mentioned: set[str] = set().union(*(concept_tokens(sentence.text) for draft in shown
-                                        for _, sentence in draft.sources))
+    # What the quoted passages name, as the reader saw them (document title | sentence), not
+    # the rest of their documents: a screening abstract that mentions vaccination once in its
+    # background is not vaccination evidence.
+    mentioned: set[str] = set().union(*(concept_tokens(f"{hit.document.title} {sentence.text}")
+                                        for draft in shown for hit, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
         verdict, summary, scores = decide([
@@ -224,7 +225,7 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     if not missing:
         return []
     named = " or ".join(f'"{w}"' for w in missing)
-    return [f"Partial evidence: none of the quoted sentences mentions {named}, so they address "
+    return [f"Partial evidence: none of the quoted sources mentions {named}, so they address "
             "only part of the question and no yes/no verdict is given."]
 
 
