@@ -43,6 +43,9 @@ PASSWORD = "correct horse battery"
 # milliseconds on a busy 2-core machine.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 QUESTION = "Is aromatase inhibitor joint pain linked to estrogen deprivation?"
+# The editorial workflow needs a page with bullets to edit, and the fixture library is tiny: the
+# evidence reader's gate is lowered for these tests (the gate itself is tested in tests/unit).
+WORKFLOW_READER_THRESHOLD = 0.05
 
 
 def postgres_base_url() -> str:
@@ -122,7 +125,8 @@ def service(db: Database) -> ArticleService:
 
 @pytest.fixture
 def engine(library: Library) -> Engine:
-    return Engine(library.settings, library)
+    return Engine(library.settings.model_copy(
+        update={"reader_threshold": WORKFLOW_READER_THRESHOLD}), library)
 
 
 @pytest.fixture

@@ -26,7 +26,14 @@ from citemed.library import Library
 from citemed.settings import Settings
 from citemed.web.app import create_app
 from citemed.web.articles import ArticlesContext
-from tests.articles.conftest import FAST_HASHER, PASSWORD, QUESTION, Team, fresh_postgres_database
+from tests.articles.conftest import (
+    FAST_HASHER,
+    PASSWORD,
+    QUESTION,
+    WORKFLOW_READER_THRESHOLD,
+    Team,
+    fresh_postgres_database,
+)
 from tests.conftest import fixture_documents, shared_data
 
 SLUG = "joint-pain"
@@ -105,7 +112,8 @@ def make_team(accounts: Accounts) -> Team:
 
 @contextmanager
 def live_server(kind: str, folder: Path) -> Iterator[Live]:
-    settings = Settings(library=folder / "lib", data=shared_data())
+    settings = Settings(library=folder / "lib", data=shared_data(),
+                        reader_threshold=WORKFLOW_READER_THRESHOLD)
     library = Library(settings, create=True)
     library.ingest_documents(fixture_documents(), source_name="fixture")
     library.refresh_indexes()

@@ -9,7 +9,7 @@ import pytest
 from citemed.articles.auth import Accounts
 from citemed.articles.db import Database
 from citemed.web.server import serve_in_subprocess
-from tests.articles.conftest import PASSWORD, QUESTION
+from tests.articles.conftest import PASSWORD, QUESTION, WORKFLOW_READER_THRESHOLD
 from tests.web_documents import build_web_library
 
 pytestmark = pytest.mark.browser
@@ -24,8 +24,14 @@ def site(tmp_path_factory):
     accounts.add_user("rita", PASSWORD, "reviewer", display_name="Dr Rita Reyes",
                       credentials="MD", specialty="Oncology")
     db.dispose()
-    with serve_in_subprocess(settings.library) as base:
-        yield base
+    # The served process reads its settings from the environment: a page with bullets to edit.
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CITEMED_READER_THRESHOLD", str(WORKFLOW_READER_THRESHOLD))
+    try:
+        with serve_in_subprocess(settings.library) as base:
+            yield base
+    finally:
+        patch.undo()
 
 
 def log_in(tab, site: str, username: str, next_path: str = "/articles") -> None:
