@@ -7,6 +7,10 @@ each one teaches:
 - BioASQ 1B-6B (`bioasq_train/`): gold snippets are relevant; the best BM25 snippets of OTHER
   questions are hard negatives (same entity, other question: "HPV screening" for an "HPV
   vaccination" question); yes/no questions give the stance of their snippets.
+- Facet negatives (BioASQ, PubMedQA): the question with its most specific word that the gold
+  passage names swapped for a word of a near-topic passage that it does not name ("Is HPV
+  vaccination ..." -> "Is HPV screening ..." against a vaccination snippet): the passage no
+  longer answers, so the reader learns that every concept of the question must be addressed.
 - MedQuAD: a question's answer opening is relevant; the answer to another question about the same
   focus ("symptoms of X" for "treatment of X") is a hard negative.
 - PubMedQA train_dev (`pqal_split_pmids.json`): the conclusion and last results paragraph carry
@@ -25,13 +29,13 @@ import hashlib
 import json
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from citemed.errors import CiteMedError
-from citemed.text import split_sentences, tokenize
+from citemed.text import STOPWORDS, split_sentences, token_stems, tokenize
 
 STANCES = ("yes", "no", "neutral")
 DEV_SHARE = 0.1
@@ -106,6 +110,50 @@ class _Bm25:
         return [int(i) for i in best[np.argsort(-scores[best])] if scores[i] > 0]
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]{3,}")
+
+
+def _stems(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def _word_stem(word: str) -> str | None:
+    stems = token_stems(word.lower())
+    return stems[0] if stems and word.lower() not in STOPWORDS else None
+
+
+def swap_concept(query: str, answered: str, near: str, idf: dict[str, float],
+                 rng: random.Random) -> str | None:
+    """`query` with its most specific word that `answered` names replaced by a specific word
+    of `near` that neither the query nor `answered` names; None when no such pair exists."""
+    have, near_stems = _stems(query) | _stems(answered), _stems(near)
+    named = [(idf.get(s, 0.0), m.start(), m.group()) for m in _WORD.finditer(query)
+             if (s := _word_stem(m.group())) and s in have and s not in near_stems
+             and s in _stems(answered)]
+    if not named:
+        return None
+    _, start, word = max(named)
+    # As specific as the word it replaces (so "screening", not "finally" or "years").
+    floor = idf.get(_word_stem(word) or "", 0.0) * 0.8
+    options = sorted({w for w in _WORD.findall(near)
+                      if (s := _word_stem(w)) and s not in have and not w.endswith("ly")
+                      and idf.get(s, 0.0) >= floor})
+    if not options:
+        return None
+    swap = rng.choice(options)
+    swap = swap.lower() if word[0].islower() else swap
+    return query[:start] + swap + query[start + len(word):]
+
+
+def _idf(texts: list[str]) -> dict[str, float]:
+    import math
+
+    frequency: Counter[str] = Counter()
+    for text in texts:
+        frequency.update(_stems(text))
+    return {s: math.log(len(texts) / n) for s, n in frequency.items()}
+
+
 def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
                  hard: int = 2) -> list[Pair]:
     path = data / "bioasq_train" / "bioasq_train_1B-6B.json"
@@ -123,6 +171,7 @@ def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
             else:
                 snippets.append((qi, doc, text))
     index = _Bm25([t for _, _, t in snippets])
+    idf = _idf([t for _, _, t in snippets])
     by_question: dict[int, list[int]] = defaultdict(list)
     for i, (qi, _, _) in enumerate(snippets):
         by_question[qi].append(i)
@@ -138,14 +187,21 @@ def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
             answer = str(question.get("exact_answer", "")).strip().lower()
             stance = answer if answer in ("yes", "no") else None
         gold_docs = {snippets[i][1] for i in own}
-        chosen = rng.sample(own, min(len(own), positives + (2 if stance == "no" else 0)))
+        chosen = rng.sample(own, min(len(own), positives + (5 if stance == "no" else 0)))
         for i in chosen:
             _, doc, text = snippets[i]
-            # "No" questions are rare (18%): each of their snippets counts more for stance.
+            # "No" questions are rare (18%): more of their snippets, each counting more.
             pairs.append(Pair("bioasq", group, body, passage(titles.get(doc, ""), text), True,
-                              stance, 2.0 if stance == "no" else 1.0))
+                              stance, 1.5 if stance == "no" else 1.0))
         negatives = [i for i in index.top(body, 40)
                      if snippets[i][0] != qi and snippets[i][1] not in gold_docs][:hard]
+        if negatives:
+            _, doc, text = snippets[chosen[0]]
+            swapped = swap_concept(body, text, snippets[negatives[0]][2], idf, rng)
+            if swapped:
+                pairs.append(Pair("bioasq-facet", group, swapped,
+                                  passage(titles.get(doc, ""), text), False,
+                                  "neutral" if stance else None))
         negatives.append(rng.randrange(len(snippets)))
         for i in negatives:
             if snippets[i][0] == qi:
@@ -202,8 +258,10 @@ def pubmedqa_pairs(data: Path, rng: random.Random) -> list[Pair]:
     records = _read_json(folder / "ori_pqal.json")
     assert isinstance(records, dict)
     pmids = [p for p in records if p in train]
+    conclusions = [" ".join(str(records[p].get("LONG_ANSWER", "")).split()) for p in pmids]
+    index, idf = _Bm25(conclusions), _idf(conclusions)
     pairs: list[Pair] = []
-    for pmid in pmids:
+    for number, pmid in enumerate(pmids):
         record = records[pmid]
         query = str(record.get("QUESTION", ""))
         stance = _MAYBE.get(str(record.get("final_decision", "")))
@@ -212,6 +270,11 @@ def pubmedqa_pairs(data: Path, rng: random.Random) -> list[Pair]:
         contexts = [" ".join(str(c).split()) for c in record.get("CONTEXTS", [])]
         if conclusion:
             pairs.append(Pair("pubmedqa", group, query, conclusion, True, stance, 1.5))
+            near = [i for i in index.top(query, 3) if i != number]
+            swapped = near and swap_concept(query, conclusion, conclusions[near[0]], idf, rng)
+            if swapped:
+                pairs.append(Pair("pubmedqa-facet", group, swapped, conclusion, False,
+                                  "neutral"))
         if contexts:
             # The library's copy of a test abstract has no conclusion: the results paragraph
             # is what the reader must read the answer from.
