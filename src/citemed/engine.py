@@ -147,6 +147,7 @@ class Engine:
             max_bullets_per_section=self.settings.max_bullets_per_section,
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
             reader=self.reader(), threshold=self.settings.reader_threshold,
+            verdict_concepts=self.settings.verdict_concepts,
         )
         answer.question = question
         answer.resolved_question = resolved

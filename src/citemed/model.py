@@ -173,6 +173,10 @@ QuestionType = Literal[
     "definition", "advice", "other",
 ]
 Verdict = Literal["yes", "no", "uncertain", "insufficient"]
+# Which of the question's concepts the quoted passages must name before a yes/no verdict is
+# given: "every" concept of at least median weight and the most specific one, only the most
+# specific ("focus"), or "none" (the reader's relevance gate alone decides).
+VerdictConcepts = Literal["every", "focus", "none"]
 # The verdict as a reader sees it, on every page (Markdown, text, HTML).
 VERDICT_LABELS: dict[str, str] = {
     "yes": "Yes", "no": "No", "uncertain": "Uncertain", "insufficient": "Not enough evidence",

@@ -9,6 +9,8 @@ from pydantic import Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from citemed.model import VerdictConcepts
+
 
 def default_library_dir() -> Path:
     """$XDG_DATA_HOME/citemed/library (~/.local/share/citemed/library)"""
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "
         "higher abstains more often. Default: the threshold stored with the weights.")
+    verdict_concepts: VerdictConcepts = Field(
+        "every", description="Which of the question's concepts the quoted passages must name "
+        "before a yes/no verdict is given: 'every' main concept, only the most specific one "
+        "('focus'), or 'none' (the reader's relevance gate alone).")
     max_references: int = Field(8, description="Most documents an answer page cites.")
     max_bullets_per_section: int = Field(4, description="Most bullets in one answer section.")
 

@@ -26,6 +26,7 @@ from citemed.compose.references import Citations
 from citemed.compose.select import Candidate, Relevance, candidates, deduplicate
 from citemed.compose.verdict import CitedReading, decide
 from citemed.model import (
+    VerdictConcepts,
     Answer,
     AnswerSection,
     Audience,
@@ -99,13 +100,15 @@ def compose(
     idf: Callable[[str], float] | None = None,
     verdict_reader: LLMVerdictReader | None = None,
     threshold: float | None = None,
+    verdict_concepts: VerdictConcepts = "every",
 ) -> Answer:
     """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
 
     The evidence `reader` (default: the shipped weights) decides which sentences address the
     question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
     reading of the cited sentences. The page's text stays extractive either way. `threshold`
-    overrides the reader's relevance threshold.
+    overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
+    concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
     """
     reader = reader or require_reader()
     analysis = analyze_question(question)
@@ -159,7 +162,9 @@ def compose(
             except LLMError as error:
                 notices.append(f"The configured language model gave no usable verdict "
                                f"({error}); the verdict is CiteMed's own stance reading.")
-        if missing or (relevance.focus and relevance.focus not in mentioned):
+        focus_missing = bool(relevance.focus and relevance.focus not in mentioned)
+        if (verdict_concepts == "every" and (missing or focus_missing)) \
+                or (verdict_concepts == "focus" and focus_missing):
             # Evidence that never names a main concept of the question answers another
             # question: "Is HPV vaccination effective?" gets no verdict from screening studies,
             # only the "Partial evidence" notice naming what is missing.

@@ -7,6 +7,8 @@ question goes through `Engine.ask`, exactly as a user's question would.
   library of all 1,000 abstracts WITHOUT their conclusions (the conclusion states the answer).
   Verdict mapping: yes->yes, no->no, uncertain->maybe, insufficient->maybe (a library holding
   nothing on the question gives no decision, which is what "maybe" records).
+- PubMedQA dev (`pubmedqa_dev`, for choices): the train_dev questions the evidence reader held
+  out, same library.
 - BioASQ yes/no (the 618 questions of 7B-11B), library = all BioASQ snippets. Accuracy is strict
   (uncertain and insufficient count as wrong); "leaning" accuracy resolves uncertain verdicts by
   the larger of P(yes) and P(no), insufficient still wrong.
@@ -93,12 +95,20 @@ class SetResult:
     details: dict[str, object] = field(default_factory=dict)
 
 
-def _pubmedqa_items(data: Path, limit: int | None) -> list[tuple[str, str, str]]:
+def _pubmedqa_items(data: Path, limit: int | None, *,
+                    dev: bool = False) -> list[tuple[str, str, str]]:
+    """(PMID, question, gold) of the test split, or with `dev` of the train_dev questions the
+    evidence reader held out (its development split: never trained on)."""
     folder = data / "pubmedqa"
     records = json.loads((folder / "ori_pqal.json").read_text(encoding="utf-8"))
-    test = sorted(json.loads((folder / "pqal_split_pmids.json").read_text())["test"])
-    gold = json.loads((folder / "test_ground_truth.json").read_text())
-    items = [(pmid, records[pmid]["QUESTION"], gold[pmid]) for pmid in test]
+    split = json.loads((folder / "pqal_split_pmids.json").read_text())
+    if dev:
+        pmids = sorted(p for p in split["train_dev"] if is_dev(f"pubmedqa:{p}"))
+        gold = {p: records[p]["final_decision"] for p in pmids}
+    else:
+        pmids = sorted(split["test"])
+        gold = json.loads((folder / "test_ground_truth.json").read_text())
+    items = [(pmid, records[pmid]["QUESTION"], gold[pmid]) for pmid in pmids]
     return items[:limit] if limit else items
 
 
@@ -134,13 +144,13 @@ def _trace(answers: list[Answer]) -> dict[str, float]:
 
 
 def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
-                 documents: int) -> SetResult:
+                 documents: int, dev: bool = False) -> SetResult:
     started = time.perf_counter()
     answers_out: list[Answer] = []
     gold: list[str] = []
     predicted: list[str] = []
     raw: Counter[str] = Counter()
-    for _, question, label in _pubmedqa_items(data, limit):
+    for _, question, label in _pubmedqa_items(data, limit, dev=dev):
         answer = engine.ask(question)
         answers_out.append(answer)
         verdict = answer.direct_answer.verdict or "insufficient"
@@ -150,9 +160,9 @@ def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
     metrics = {"accuracy": accuracy(gold, predicted),
                "macro_f1": macro_f1(gold, predicted, ("yes", "no", "maybe")),
                **_trace(answers_out)}
-    return SetResult("pubmedqa", setting, len(gold), documents, metrics,
-                     time.perf_counter() - started, ANCHORS["pubmedqa"],
-                     {"verdicts": dict(raw)})
+    return SetResult("pubmedqa_dev" if dev else "pubmedqa", setting, len(gold), documents,
+                     metrics, time.perf_counter() - started,
+                     "" if dev else ANCHORS["pubmedqa"], {"verdicts": dict(raw)})
 
 
 def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents: int,
@@ -300,7 +310,8 @@ def run_scifact_train(engine: Engine, data: Path, *, limit: int | None, document
 
 SETS = ("pubmedqa", "bioasq_yesno", "bioasq_summary", "answerability")
 # Not benchmarks: training-split sets thresholds are chosen on (run on request).
-DEV_SETS = ("scifact_train", "bioasq_dev_yesno", "bioasq_dev_summary", "answerability_dev")
+DEV_SETS = ("scifact_train", "bioasq_dev_yesno", "bioasq_dev_summary", "answerability_dev",
+            "pubmedqa_dev")
 SCIFACT_DEV_SIZE = 250
 
 
@@ -336,6 +347,14 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                                        settings) as eng:
                     results.append(run_pubmedqa(eng, data, limit=limit, setting=setting,
                                                 documents=len(docs)))
+        if "pubmedqa_dev" in sets:
+            docs = _read(PubMedQAReader(include_conclusions=False),
+                         data / "pubmedqa" / "ori_pqal.json")
+            progress("pubmedqa_dev: reader-held-out train_dev questions, same library")
+            with temporary_library(Path(tmp) / "pq_dev", docs, "pubmedqa", settings) as eng:
+                results.append(run_pubmedqa(
+                    eng, data, limit=limit, documents=len(docs), dev=True,
+                    setting="training split (reader dev): 1,000 abstracts without conclusions"))
         dev_sets = [s for s in sets if s.startswith("bioasq_dev")]
         if dev_sets:
             docs = _read(BioASQReader(), data / BIOASQ_TRAIN)

@@ -1,0 +1,33 @@
+"""Facet negatives for the reader's training: one named concept swapped for a near-topic one."""
+
+from __future__ import annotations
+
+import random
+
+from citemed.readers.data import _idf, swap_concept
+
+SNIPPETS = [
+    "HPV vaccination prevents cervical intraepithelial neoplasia in young women.",
+    "Cervical screening with HPV testing detects more lesions than cytology.",
+    "Vaccination coverage was high among adolescents.",
+    "Screening intervals of five years were safe after a negative test.",
+    "Cervical cancer incidence fell after organised screening.",
+]
+
+
+def test_swap_replaces_the_most_specific_named_word_with_a_near_topic_word():
+    idf = _idf(SNIPPETS)
+    swapped = swap_concept("Is HPV vaccination effective against cervical lesions?",
+                           SNIPPETS[0], SNIPPETS[1], idf, random.Random(0))
+    assert swapped is not None
+    assert "vaccination" not in swapped
+    # The new word comes from the near passage and is not named by the answered one.
+    new = set(swapped.lower().rstrip("?").split()) - {"is", "hpv", "effective", "against",
+                                                      "cervical", "lesions"}
+    assert new and new <= set(SNIPPETS[1].lower().rstrip(".").split())
+
+
+def test_no_swap_when_the_passage_names_nothing_of_the_question():
+    idf = _idf(SNIPPETS)
+    assert swap_concept("Does aspirin reduce preeclampsia?", SNIPPETS[0], SNIPPETS[1], idf,
+                        random.Random(0)) is None
