@@ -26,7 +26,6 @@ from citemed.compose.references import Citations
 from citemed.compose.select import Candidate, Relevance, candidates, deduplicate
 from citemed.compose.verdict import CitedReading, decide
 from citemed.model import (
-    VerdictConcepts,
     Answer,
     AnswerSection,
     Audience,
@@ -34,6 +33,7 @@ from citemed.model import (
     DirectAnswer,
     Generation,
     Hit,
+    VerdictConcepts,
 )
 from citemed.readers import EvidenceReader
 from citemed.readers import require as require_reader
