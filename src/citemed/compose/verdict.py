@@ -2,8 +2,9 @@
 
 Each cited sentence carries the reader's stance (yes / no / neutral towards the question). A
 document's lean is the relevance-weighted mean of its sentences' (P(yes) - P(no)); documents
-pool with their evidence-kind weight. The thresholds below were chosen on BioASQ 1B-6B training
-questions only (`citemed eval answers --sets bioasq_train_yesno`; docs/notes/issue-13.md).
+pool with their evidence-kind weight. The thresholds below were chosen on training questions
+only (`bench/verdict_thresholds.py`: the reader's held-out BioASQ 1B-6B and PubMedQA train_dev
+questions; docs/notes/issue-13.md).
 """
 
 from __future__ import annotations
