@@ -1,6 +1,7 @@
 """Choose the evidence reader's relevance threshold on TRAINING data only.
 
     python bench/relevance_threshold.py --data ../shared/data [--thresholds 0.3,0.5,0.7]
+        [--reader WEIGHTS]
 
 The reader's held-out BioASQ 1B-6B questions (its development split) are asked (a) of a library
 of all 1B-6B snippets: summary answers should cite a gold document, yes/no answers be right;
@@ -35,9 +36,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--thresholds", default="0.2,0.35,0.5,0.65,0.8,0.9")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--reader", type=Path, default=None, help="weights folder")
     args = parser.parse_args()
     thresholds = [float(t) for t in args.thresholds.split(",")]
-    base = Settings(data=args.data)
+    base = Settings(data=args.data, reader=args.reader)
     docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
     rows: dict[float, dict] = {t: {"threshold": t} for t in thresholds}
     with tempfile.TemporaryDirectory() as tmp:
