@@ -42,14 +42,32 @@ def _verdict(lean: float, yes: float, no: float) -> str:
     return "yes" if lean > 0 and lean >= yes else "no" if lean < 0 and -lean >= no else "uncertain"
 
 
-def _rows(engine: Engine, items: list[tuple[str, str]]) -> list[dict]:
+def _rows(engine: Engine, items: list[tuple[str, str]], dump=None) -> list[dict]:
+    import citemed.compose as compose
+
+    seen: list = []
+    decide = compose.decide
+
+    def capture(cited):  # the readings the verdict pooled, for the offline dump
+        seen[:] = [(c.document_id, c.kind_weight, c.reading.relevance, c.reading.yes,
+                    c.reading.no, c.reading.neutral) for c in cited]
+        return decide(cited)
+
     rows = []
-    for question, gold in items:
-        answer = engine.ask(question)
-        scores = answer.direct_answer.verdict_scores
-        withheld = answer.direct_answer.verdict in (None, "insufficient")
-        rows.append({"gold": gold, "lean": None if withheld or not scores
-                     else scores.get("yes", 0.0) - scores.get("no", 0.0)})
+    compose.decide = capture
+    try:
+        for question, gold in items:
+            seen.clear()
+            answer = engine.ask(question)
+            scores = answer.direct_answer.verdict_scores
+            withheld = answer.direct_answer.verdict in (None, "insufficient")
+            rows.append({"gold": gold, "lean": None if withheld or not scores
+                         else scores.get("yes", 0.0) - scores.get("no", 0.0)})
+            if dump is not None:
+                dump.write(json.dumps({"question": question, "gold": gold,
+                                       "withheld": withheld, "cited": seen}) + "\n")
+    finally:
+        compose.decide = decide
     return rows
 
 
@@ -80,7 +98,10 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--reader", type=Path, default=None)
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write each question's pooled readings here (JSON lines)")
     args = parser.parse_args()
+    dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     base = Settings(data=args.data, reader=args.reader)
     bioasq = [(q["body"], str(q.get("exact_answer", "")).strip().lower())
               for q in _bioasq_questions(args.data, "yesno", args.limit, dev=True)]
@@ -96,7 +117,7 @@ def main() -> int:
             for rule in RULES:
                 ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
                                library=engine.library)
-                rows = _rows(ruled, items)
+                rows = _rows(ruled, items, dump if rule == "none" else None)
                 print(json.dumps({"set": name, "verdict_concepts": rule, "questions": len(rows),
                                   "gold_no": sum(r["gold"] == "no" for r in rows),
                                   "withheld": sum(r["lean"] is None for r in rows)}))
