@@ -79,9 +79,10 @@ class Settings(BaseSettings):
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "
         "higher abstains more often. Default: the threshold stored with the weights.")
     verdict_concepts: VerdictConcepts = Field(
-        "every", description="Which of the question's concepts the quoted passages must name "
+        "focus", description="Which of the question's concepts the quoted passages must name "
         "before a yes/no verdict is given: 'every' main concept, only the most specific one "
-        "('focus'), or 'none' (the reader's relevance gate alone).")
+        "('focus', chosen on training questions by bench/verdict_thresholds.py), or 'none' "
+        "(the reader's relevance gate alone).")
     max_references: int = Field(8, description="Most documents an answer page cites.")
     max_bullets_per_section: int = Field(4, description="Most bullets in one answer section.")
 

@@ -100,7 +100,7 @@ def compose(
     idf: Callable[[str], float] | None = None,
     verdict_reader: LLMVerdictReader | None = None,
     threshold: float | None = None,
-    verdict_concepts: VerdictConcepts = "every",
+    verdict_concepts: VerdictConcepts = "focus",
 ) -> Answer:
     """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
 
@@ -231,7 +231,7 @@ def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
         return []
     named = " or ".join(f'"{w}"' for w in missing)
     return [f"Partial evidence: none of the quoted sources mentions {named}, so they address "
-            "only part of the question and no yes/no verdict is given."]
+            "only part of the question; read any verdict with that in mind."]
 
 
 def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:

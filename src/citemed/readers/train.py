@@ -119,6 +119,7 @@ def _commit() -> str:
 def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
     import torch
 
+    commit = _commit()  # the code that builds the pairs, as the run starts
     torch.manual_seed(options.seed)
     random.seed(options.seed)
     torch.set_num_threads(options.threads)
@@ -209,7 +210,7 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
                           relevance_threshold=figures["relevance_threshold"],
                           max_tokens=options.max_tokens)
     meta = {"options": {k: str(v) for k, v in asdict(options).items()},
-            "commit": _commit(), "train_pairs": len(train_pairs), "dev": figures,
+            "commit": commit, "train_pairs": len(train_pairs), "dev": figures,
             "sources": dict(Counter(p.source for p in train_pairs))}
     save(net, options.out, config, {"training": meta})
     log(json.dumps(figures))
