@@ -148,10 +148,16 @@ class Engine:
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
             reader=self.reader(), threshold=self.settings.reader_threshold,
             verdict_concepts=self.settings.verdict_concepts,
+            max_bullets=self.settings.max_bullets,
+            max_key_findings=self.settings.max_key_findings,
+            read_budget=self.settings.read_budget,
+            read_per_document=self.settings.read_per_document,
         )
         answer.question = question
         answer.resolved_question = resolved
-        answer = adapt(answer, audience, vocabulary=self.lay_vocabulary())
+        answer = adapt(answer, audience, vocabulary=self.lay_vocabulary(),
+                       max_sections=self.settings.patient_max_sections,
+                       max_bullets=self.settings.patient_max_bullets)
         if audience == "patient" and not answer.abstained:
             answer.abbreviations = explain(
                 answer, self.library.documents([r.document_id for r in answer.references]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -49,6 +50,17 @@ EVIDENCE_WEIGHT: dict[Kind, float] = {
     Kind.OBSERVATIONAL: 0.8, Kind.REVIEW: 0.8, Kind.OTHER: 0.75, Kind.CONSUMER: 0.7,
     Kind.CASE_REPORT: 0.6,
 }
+
+@dataclass(frozen=True)
+class Rule:
+    """A named pattern with an example it must match and, where one helps, a near miss it must
+    not: the rule tables of compose and audience are data, and their tests read them."""
+
+    name: str
+    pattern: re.Pattern[str]
+    example: str
+    near_miss: str = ""
+
 
 KIND_LABELS: dict[Kind, str] = {
     Kind.GUIDELINE: "Guideline",

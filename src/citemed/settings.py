@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         50_000, description="From this many documents the dense index also keeps an HNSW graph "
         "(usearch) and searches it approximately; below, every document head is scored exactly "
         "(a few milliseconds). 0 = always approximate.")
+    dense_weight: float = Field(
+        0.75, ge=0.0, description="Weight of the dense cosine added to the BM25 score (normalised "
+        "by the query's best match); 0.6-0.9 score alike on SciFact and PubMedQA train "
+        "(docs/notes/issue-6.md). 0 = rank by BM25 alone.")
+    prior_candidates: int = Field(
+        100, ge=1, description="Best-matching documents the priors (kind, recency, audience) may "
+        "reorder; a document ranked below them is never lifted into the results.")
     kind_prior: bool = Field(
         True, description="Rank by evidence kind too (guidelines and reviews above case reports).")
     recency_prior: bool = Field(True, description="Prefer recent documents slightly.")
@@ -85,6 +92,22 @@ class Settings(BaseSettings):
         "(the reader's relevance gate alone).")
     max_references: int = Field(8, description="Most documents an answer page cites.")
     max_bullets_per_section: int = Field(4, description="Most bullets in one answer section.")
+    max_bullets: int = Field(14, ge=1, description="Most bullets on one answer page, all sections "
+                             "together.")
+    max_key_findings: int = Field(
+        4, ge=0, description="Most bullets in a yes/no answer's 'Key findings' section.")
+    read_budget: int = Field(
+        40, ge=1, description="Most sentences the evidence reader reads per question (about 0.3 s "
+        "on 2 cores); a larger budget reads further into the retrieved documents, and is slower.")
+    read_per_document: int = Field(
+        8, ge=1, description="Most sentences the evidence reader reads from one document, so that "
+        "a long guideline does not crowd out the abstracts.")
+
+    # Patient view
+    patient_max_sections: int = Field(5, ge=1, description="Most sections on a patient page.")
+    patient_max_bullets: int = Field(
+        3, ge=1, description="Most bullets per section on a patient page (the easiest to read are "
+        "kept), and most sub-bullets under one bullet.")
 
     # Ingest
     batch_size: int = Field(500, description="Documents written to the store per transaction.")

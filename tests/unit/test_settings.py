@@ -31,3 +31,27 @@ def test_settings_command_prints_the_reference_and_current_values(monkeypatch):
     monkeypatch.setenv("CITEMED_SEARCH_K", "17")
     current = runner.invoke(app, ["settings"])
     assert current.exit_code == 0 and "CITEMED_SEARCH_K=17" in current.output.splitlines()
+
+
+def test_function_defaults_are_the_settings_defaults():
+    # Engine passes these settings down; a caller without Settings (tests, scripts) gets the
+    # same values from the keyword defaults, so the two must not drift apart.
+    from inspect import signature
+
+    from citemed.audience import adapt
+    from citemed.compose import compose
+    from citemed.retrieve import search
+
+    pairs = [(compose, "max_references", "max_references"),
+             (compose, "max_bullets_per_section", "max_bullets_per_section"),
+             (compose, "max_bullets", "max_bullets"),
+             (compose, "max_key_findings", "max_key_findings"),
+             (compose, "read_budget", "read_budget"),
+             (compose, "read_per_document", "read_per_document"),
+             (adapt, "max_sections", "patient_max_sections"),
+             (adapt, "max_bullets", "patient_max_bullets"),
+             (search, "k", "search_k"),
+             (search, "sentences_per_hit", "sentences_per_hit")]
+    for function, parameter, setting in pairs:
+        assert signature(function).parameters[parameter].default \
+            == Settings.model_fields[setting].default, f"{function.__name__}({parameter})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import time
 
@@ -14,7 +15,7 @@ from citemed.model import Answer, Document, Kind
 from citemed.settings import Settings
 from citemed.sources.base import make_section
 from citemed.web.app import create_app
-from citemed.web.server import serve_in_subprocess
+from citemed.web.server import serve_in_subprocess, worker_config
 from tests.web_documents import build_web_library, running_server
 
 QUESTION = "Does metformin lower weight in women with type 2 diabetes?"
@@ -194,6 +195,17 @@ def test_two_worker_processes_share_threads(tmp_path):
                 follow = fresh.get(f"{base}/api/v1/threads/{thread_id}", timeout=30)
             assert follow.status_code == 200
             assert follow.json()["turns"][0]["question"] == QUESTION
+
+
+def test_worker_processes_receive_the_whole_settings_object(tmp_path):
+    # Spawned workers get the pickled app factory: every setting travels, not only those the
+    # environment carried (the library and the articles database).
+    settings = Settings(library=tmp_path / "lib", database="sqlite:///x.sqlite",
+                        max_body_bytes=1234, reader_threshold=0.4)
+    config = worker_config(settings, workers=2, host="127.0.0.1", port=0)
+    factory = pickle.loads(pickle.dumps(config.app))
+    assert factory.func is create_app and factory.args == (settings,)
+    assert config.factory and config.workers == 2
 
 
 def test_one_engine_serves_many_threads(tmp_path):

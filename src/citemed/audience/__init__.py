@@ -51,9 +51,6 @@ PLAIN_VERDICTS = {
     "uncertain": "The studies here do not give a clear answer.",
     "insufficient": "The sources here do not answer this question.",
 }
-PATIENT_MAX_BULLETS = 3
-PATIENT_MAX_SECTIONS = 5
-READING_GRADE_TARGET = 8.0
 READING_SWAP_GAIN = 2.0
 
 # Statistical asides a lay reader does not need: "(95% CI 1.1-2.3)", "(p < 0.001)", "(n = 40)",
@@ -302,15 +299,16 @@ def _order_bullets(answer: Answer, audience: Audience) -> None:
         section.bullets.sort(key=rank)  # stable: the composer's order within a kind is kept
 
 
-def adapt(answer: Answer, audience: Audience, *,
-          vocabulary: dict[str, str] | None = None) -> Answer:
-    """A copy of `answer` worded for `audience`; quotes and sentence ids are left untouched."""
+def adapt(answer: Answer, audience: Audience, *, vocabulary: dict[str, str] | None = None,
+          max_sections: int = 5, max_bullets: int = 3) -> Answer:
+    """A copy of `answer` worded for `audience`; quotes and sentence ids are left untouched.
+    The patient view keeps at most `max_sections` sections of `max_bullets` bullets each."""
     adapted = answer.model_copy(deep=True)
     adapted.audience = audience
     _order_bullets(adapted, audience)
     if audience == "patient" and not adapted.abstained:
         _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
-                                       else build_vocabulary({})))
+                                       else build_vocabulary({})), max_sections, max_bullets)
     for statement in [adapted.direct_answer, *adapted.all_bullets()]:
         _capitalise_start(statement)
     _renumber_references(adapted)
@@ -372,17 +370,18 @@ def _plainest_lead(answer: Answer) -> None:
     best.text, best.citations, best.sentence_ids = lead[0], list(lead[1]), list(lead[2])
 
 
-def _for_patient(answer: Answer, rewriter: Rewriter) -> None:
+def _for_patient(answer: Answer, rewriter: Rewriter, max_sections: int,
+                 max_bullets: int) -> None:
     _plainest_lead(answer)
     direct = answer.direct_answer
     direct.lead = PLAIN_VERDICTS.get(direct.verdict or "", "")
     direct.text, direct.substitutions = rewriter.rewrite(direct.text)
-    sections = [s for s in answer.sections if s.bullets][:PATIENT_MAX_SECTIONS]
+    sections = [s for s in answer.sections if s.bullets][:max_sections]
     for section in sections:
         section.title = PATIENT_SECTION_TITLES.get(section.facet, section.title)
-        section.bullets = _plainest(section.bullets, PATIENT_MAX_BULLETS)
+        section.bullets = _plainest(section.bullets, max_bullets)
         for bullet in section.bullets:
-            _rewrite_bullet(bullet, rewriter)
+            _rewrite_bullet(bullet, rewriter, max_bullets)
     answer.sections = sections
 
 
@@ -396,11 +395,11 @@ def _plainest(bullets: list[Bullet], keep: int) -> list[Bullet]:
     return [bullets[i] for i in chosen]
 
 
-def _rewrite_bullet(bullet: Bullet, rewriter: Rewriter) -> None:
+def _rewrite_bullet(bullet: Bullet, rewriter: Rewriter, max_children: int) -> None:
     bullet.text, bullet.substitutions = rewriter.rewrite(bullet.text)
-    bullet.children = bullet.children[:PATIENT_MAX_BULLETS]
+    bullet.children = bullet.children[:max_children]
     for child in bullet.children:
-        _rewrite_bullet(child, rewriter)
+        _rewrite_bullet(child, rewriter, max_children)
 
 
 def _capitalise_start(statement: Bullet | DirectAnswer) -> None:
@@ -430,4 +429,4 @@ def _renumber_references(answer: Answer) -> None:
     answer.references = sorted(kept, key=lambda r: r.number)
 
 
-__all__ = ["READING_GRADE_TARGET", "Rewriter", "adapt"]
+__all__ = ["Rewriter", "adapt"]

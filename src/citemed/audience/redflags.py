@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from citemed.model import Rule
 
 URGENT_NOTICE = (
     "If you or someone with you has these symptoms now, call your local emergency number "
@@ -17,54 +20,70 @@ CRISIS_NOTICE = (
 
 URGENT_NOTICES = frozenset({URGENT_NOTICE, CRISIS_NOTICE})
 
-# (name, pattern, notice). Patterns describe symptoms, not topics: "chest pain" counts, a
-# question about "angina guidelines" does not.
-RED_FLAGS: list[tuple[str, re.Pattern[str], str]] = [
-    ("chest pain", re.compile(r"\bchest (?:pain|pressure|tightness)\b|\bcrushing pain\b", re.I),
-     URGENT_NOTICE),
-    ("stroke signs", re.compile(
+
+@dataclass(frozen=True)
+class RedFlag(Rule):
+    """A red-flag symptom rule and the notice a question describing it gets."""
+
+    notice: str = URGENT_NOTICE
+
+
+# Patterns describe symptoms, not topics: "chest pain" counts, a question about "angina
+# guidelines" does not.
+RED_FLAGS: tuple[RedFlag, ...] = (
+    RedFlag("chest pain", re.compile(r"\bchest (?:pain|pressure|tightness)\b|\bcrushing pain\b", re.I),
+            "I have crushing chest pain going down my left arm.",
+            near_miss="What do the angina guidelines recommend?"),
+    RedFlag("stroke signs", re.compile(
         r"\b(?:face|facial) (?:droop\w*|numb\w*)|\bslurred speech\b|\bsudden (?:weakness|numbness|"
         r"confusion|trouble (?:speaking|seeing|walking)|severe headache|vision loss)\b|"
         r"\bstroke (?:signs|symptoms)\b|\bhaving a stroke\b|\bworst headache\b", re.I),
-     URGENT_NOTICE),
-    ("suicidal thoughts", re.compile(
+            "My father's face is drooping and he has slurred speech.",
+            near_miss="Does aspirin prevent a second stroke?"),
+    RedFlag("suicidal thoughts", re.compile(
         r"\bsuicid\w*|\bkill(?:ing)? (?:my|him|her|them)sel(?:f|ves)\b|\bend (?:my|his|her) life\b|"
         r"\bself[- ]harm\w*|\bwant to die\b", re.I),
-     CRISIS_NOTICE),
-    ("anaphylaxis", re.compile(
+            "I keep thinking about killing myself.", notice=CRISIS_NOTICE,
+            near_miss="Does this drug kill bacteria by itself?"),
+    RedFlag("anaphylaxis", re.compile(
         r"\banaphyla\w*|\b(?:throat|tongue|lips?|face) (?:is |are )?(?:swelling|swollen|closing)\b|"
         r"\bswollen (?:throat|tongue|lips?)\b", re.I),
-     URGENT_NOTICE),
-    ("breathing difficulty", re.compile(
+            "After the bee sting her throat is swelling.",
+            near_miss="Is a swollen ankle after a long flight normal?"),
+    RedFlag("breathing difficulty", re.compile(
         r"\b(?:can'?t|cannot|unable to|trouble|difficulty|struggling to) breath\w*|"
         r"\bshort(?:ness)? of breath at rest\b|\bturning blue\b|\bblue lips\b", re.I),
-     URGENT_NOTICE),
-    ("severe bleeding", re.compile(
+            "My baby is struggling to breathe and has blue lips.",
+            near_miss="Does breathing exercise help asthma?"),
+    RedFlag("severe bleeding", re.compile(
         r"\b(?:vomiting|coughing (?:up)?) blood\b|\bbleeding (?:that )?(?:won'?t|will not) stop\b|"
         r"\bblack,? tarry stools?\b|\bsevere bleeding\b", re.I),
-     URGENT_NOTICE),
-    ("loss of consciousness or seizure", re.compile(
+            "He has been vomiting blood since this morning.",
+            near_miss="Which blood tests check for anaemia?"),
+    RedFlag("loss of consciousness or seizure", re.compile(
         r"\bunconscious\b|\bpass(?:ed|ing)? out\b|\bfaint(?:ed|ing)\b|\bseizure\b|\bunresponsive\b",
         re.I),
-     URGENT_NOTICE),
-    ("overdose or poisoning", re.compile(r"\boverdos\w*|\bpoison\w*|\bswallowed (?:a|too many)\b",
-                                         re.I),
-     URGENT_NOTICE),
-    ("meningitis signs", re.compile(r"\bstiff neck\b.*\bfever\b|\bfever\b.*\bstiff neck\b|"
-                                    r"\brash that does not fade\b", re.I),
-     URGENT_NOTICE),
-]
+            "My mother fainted and is now unresponsive.",
+            near_miss="What causes a faint heart murmur?"),
+    RedFlag("overdose or poisoning", re.compile(r"\boverdos\w*|\bpoison\w*|\bswallowed (?:a|too many)\b",
+                                                re.I),
+            "My toddler swallowed too many iron tablets."),
+    RedFlag("meningitis signs", re.compile(r"\bstiff neck\b.*\bfever\b|\bfever\b.*\bstiff neck\b|"
+                                           r"\brash that does not fade\b", re.I),
+            "My child has a fever and a stiff neck.",
+            near_miss="My neck is stiff after sleeping badly."),
+)
 
 
 def red_flags(question: str) -> list[str]:
     """Names of the red-flag symptoms the question describes."""
-    return [name for name, pattern, _notice in RED_FLAGS if pattern.search(question)]
+    return [flag.name for flag in RED_FLAGS if flag.pattern.search(question)]
 
 
 def urgent_notices(question: str) -> list[str]:
     """Notices to show, de-duplicated, most specific (crisis) first."""
     notices: list[str] = []
-    for _name, pattern, notice in RED_FLAGS:
-        if pattern.search(question) and notice not in notices:
-            notices.append(notice)
+    for flag in RED_FLAGS:
+        if flag.pattern.search(question) and flag.notice not in notices:
+            notices.append(flag.notice)
     return sorted(notices, key=lambda n: n != CRISIS_NOTICE)

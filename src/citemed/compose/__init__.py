@@ -55,8 +55,6 @@ DISCLAIMERS: dict[str, str] = {
 
 # Bullets scoring below this share of the best candidate are padding, not evidence.
 MIN_SCORE_SHARE = 0.1
-MAX_BULLETS = 14
-MAX_KEY_FINDINGS = 4
 # A "key finding" must mention at least this share of the question's concept weight.
 KEY_FINDING_RELEVANCE = 0.7
 # How much more an open question's direct answer prefers a sentence of the asked-for facet.
@@ -101,6 +99,10 @@ def compose(
     verdict_reader: LLMVerdictReader | None = None,
     threshold: float | None = None,
     verdict_concepts: VerdictConcepts = "focus",
+    max_bullets: int = 14,
+    max_key_findings: int = 4,
+    read_budget: int = 40,
+    read_per_document: int = 8,
 ) -> Answer:
     """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
 
@@ -109,18 +111,22 @@ def compose(
     reading of the cited sentences. The page's text stays extractive either way. `threshold`
     overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
     concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
+    `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
+    sentences the reader reads (the Settings fields of the same names).
     """
     reader = reader or require_reader()
     analysis = analyze_question(question)
     considered = hits[:max_references]
     relevance = Relevance(analysis, considered, idf)
     pool = candidates(analysis, considered, relevance, reader, max_documents=max_references,
-                      threshold=threshold) if considered else []
+                      threshold=threshold, read_budget=read_budget,
+                      per_document=read_per_document) if considered else []
     if considered and not pool:
         # The relevant documents hold only cut-off passages (snippets): quote those excerpts
         # rather than claim the library says nothing. The reader still decides relevance.
         pool = candidates(analysis, considered, relevance, reader,
-                          max_documents=max_references, threshold=threshold, excerpts=True)
+                          max_documents=max_references, threshold=threshold, excerpts=True,
+                          read_budget=read_budget, per_document=read_per_document)
     if not pool:
         return _abstain(analysis, audience, _unnamed(analysis, relevance, considered))
     groups = asked_populations(analysis)
@@ -136,7 +142,7 @@ def compose(
     # The lead goes first so that other sources stating the same finding join its citations.
     lead, *rest = deduplicate([lead, *(c for c in pool if c is not lead and c.score >= floor)])
     direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also], [lead])
-    drafts = _sections(analysis, rest, max_bullets_per_section)
+    drafts = _sections(analysis, rest, max_bullets_per_section, max_bullets, max_key_findings)
 
     verdict = summary = None
     scores: dict[str, float] = {}
@@ -259,17 +265,17 @@ def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     return cand.score * (1.0 + cand.relevance) * on_intent * covers
 
 
-def _sections(analysis: QuestionAnalysis, pool: list[Candidate],
-              per_section: int) -> list[tuple[str, list[_Draft]]]:
+def _sections(analysis: QuestionAnalysis, pool: list[Candidate], per_section: int,
+              max_bullets: int, max_key_findings: int) -> list[tuple[str, list[_Draft]]]:
     by_facet: dict[str, list[_Draft]] = {}
     placed = 0
     for cand in pool:
-        if placed >= MAX_BULLETS:
+        if placed >= max_bullets:
             break
         facet = cand.facet
         key = by_facet.get("answer", [])
         if (analysis.is_yesno and cand.relevance >= KEY_FINDING_RELEVANCE
-                and cand.role in ("conclusion", "result") and len(key) < MAX_KEY_FINDINGS):
+                and cand.role in ("conclusion", "result") and len(key) < max_key_findings):
             facet = "answer"
         bullets = by_facet.setdefault(facet, [])
         if len(bullets) >= per_section:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from citemed.model import Rule
+
 FACET_TITLES = {
     "answer": "Key findings",
     "mechanism": "Mechanism",
@@ -25,18 +27,29 @@ FACET_TITLES = {
 }
 
 # First match wins, so the specific facets (pitfalls, limitations) are tried before the broad.
-_FACET_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|do not (?:use|take)|don.t (?:use|take)|caution|adverse (?:event|effect|reaction)|toxicit|interact(?:ion|s) with|harm)", re.I)),
-    ("limitations", re.compile(r"\b(limitation|limited (?:evidence|data)|further (?:research|studies|stud)|larger (?:studies|trials)|small sample|remains? (?:unclear|unknown|controversial)|not well (?:studied|understood|established)|poorly understood|insufficient evidence|more research|needs? to be (?:confirmed|validated)|warrant)", re.I)),
-    ("prevention", re.compile(r"\b(prevent|prophyla|reduces? the (?:incidence|likelihood|risk)|lower(?:s|ed)? the risk|monitor|follow-up|surveillance|vaccin|screening)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|dose|dosage|mg\b|medication|surger|intervention|exercise|management|efficac|first-line|randomi[sz]ed to|placebo|administ|should be offered|comedication|supplement)", re.I)),
-    ("diagnosis", re.compile(r"\b(diagnos|sensitivity|specificity|accuracy|biomarker|imaging|detect|positive predictive|ROC|area under)", re.I)),
-    ("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I)),
-    ("prevalence", re.compile(r"\b(prevalen|incidence|frequency|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I)),
-    ("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I)),
-    ("risk", re.compile(r"\b(risk factor|at (?:an? )?(?:increased|higher|lower|reduced) risk|(?:less|more) likely to (?:develop|have|experience)|associated with|association (?:between|with)|odds ratio|correlat|linked to|had (?:more|fewer) (?:patients|cases|women|men|participants))", re.I)),
-    ("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I)),
-]
+FACET_CUES: tuple[Rule, ...] = (
+    Rule("pitfalls", re.compile(r"\b(contraindicat|avoid|should not|must not|do not (?:use|take)|don.t (?:use|take)|caution|adverse (?:event|effect|reaction)|toxicit|interact(?:ion|s) with|harm)", re.I),
+         "Metformin is contraindicated in severe renal impairment."),
+    Rule("limitations", re.compile(r"\b(limitation|limited (?:evidence|data)|further (?:research|studies|stud)|larger (?:studies|trials)|small sample|remains? (?:unclear|unknown|controversial)|not well (?:studied|understood|established)|poorly understood|insufficient evidence|more research|needs? to be (?:confirmed|validated)|warrant)", re.I),
+         "Further research is needed to confirm these results."),
+    Rule("prevention", re.compile(r"\b(prevent|prophyla|reduces? the (?:incidence|likelihood|risk)|lower(?:s|ed)? the risk|monitor|follow-up|surveillance|vaccin|screening)", re.I),
+         "Vaccination reduces the risk of cervical cancer."),
+    Rule("treatment", re.compile(r"\b(treat|therap|dose|dosage|mg\b|medication|surger|intervention|exercise|management|efficac|first-line|randomi[sz]ed to|placebo|administ|should be offered|comedication|supplement)", re.I),
+         "Colchicine is an effective treatment for acute gout.",
+         near_miss="The patients took 5 mgs daily."),
+    Rule("diagnosis", re.compile(r"\b(diagnos|sensitivity|specificity|accuracy|biomarker|imaging|detect|positive predictive|ROC|area under)", re.I),
+         "Ultrasound has a sensitivity of 90% for gallstones."),
+    Rule("prognosis", re.compile(r"\b(prognos|mortality|survival|outcome|recurrence|adherence|discontinu|compliance|quality of life|predict)", re.I),
+         "Five-year survival after resection is 20%."),
+    Rule("prevalence", re.compile(r"\b(prevalen|incidence|frequency|\d+(?:\.\d+)?\s?% of (?:the )?(?:patients|women|men|participants|subjects|children|cases)|reported by|affect(?:s|ed)? (?:up to|about|approximately))", re.I),
+         "Gout affects about 4% of adults.", near_miss="Gout affects the big toe."),
+    Rule("mechanism", re.compile(r"\b(mechanism|pathway|mediat|pathophysiolog|pathogenes|signal(?:l)?ing|deprivation|deficiency|caused by|due to|leads? to|induces?|activat|inhibit(?:s|ed|ion) (?:of )?the)", re.I),
+         "Vitamin D deficiency leads to bone loss."),
+    Rule("risk", re.compile(r"\b(risk factor|at (?:an? )?(?:increased|higher|lower|reduced) risk|(?:less|more) likely to (?:develop|have|experience)|associated with|association (?:between|with)|odds ratio|correlat|linked to|had (?:more|fewer) (?:patients|cases|women|men|participants))", re.I),
+         "Smoking is a risk factor for rheumatoid arthritis.", near_miss="The risk was small."),
+    Rule("presentation", re.compile(r"\b(symptom|sign|present(?:s|ed|ation) with|manifest|pain|stiffness|arthralgia|myalgia|fatigue|complain)", re.I),
+         "Joint pain and morning stiffness are common in gout."),
+)
 
 
 # A consumer page section already says what it is about (MedQuAD's question types): a sentence
@@ -57,8 +70,9 @@ _CARE_ACTIONS = ("treatment", "diagnosis", "prevention")
 def facet_of(text: str, page_topic: str | None = None) -> str:
     """The facet of a sentence; `page_topic` is the topic of the consumer page it comes from."""
     page_facet = PAGE_TOPIC_FACET.get(page_topic or "")
-    for facet, pattern in _FACET_PATTERNS:
-        if pattern.search(text):
+    for rule in FACET_CUES:
+        if rule.pattern.search(text):
+            facet = rule.name
             # A sentence that says what is done ("Doctors may prescribe X to treat ...") keeps
             # that facet on any care page; the research page's topic still wins.
             if facet in _WARNING_FACETS or page_facet is None or (
@@ -70,50 +84,101 @@ def facet_of(text: str, page_topic: str | None = None) -> str:
 
 # ---------------------------------------------------------------- roles
 
-_SECTION_ROLES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"conclu|interpretation|implication|summary|discussion|recommend", re.I), "conclusion"),
-    (re.compile(r"result|finding|outcome", re.I), "result"),
-    (re.compile(r"method|design|setting|patients|participants|subjects|materials|intervention|measure|procedure|population", re.I), "method"),
-    (re.compile(r"objective|aim|purpose|background|introduction|context|hypothes|rationale|question", re.I), "background"),
-]
+# A section label names the role of its sentences; the first match wins.
+SECTION_ROLES: tuple[Rule, ...] = (
+    Rule("conclusion", re.compile(r"conclu|interpretation|implication|summary|discussion|recommend", re.I), "CONCLUSIONS"),
+    Rule("result", re.compile(r"result|finding|outcome", re.I), "Main outcome measures and results"),
+    Rule("method", re.compile(r"method|design|setting|patients|participants|subjects|materials|intervention|measure|procedure|population", re.I), "PATIENTS AND METHODS"),
+    Rule("background", re.compile(r"objective|aim|purpose|background|introduction|context|hypothes|rationale|question", re.I), "BACKGROUND"),
+)
 
-_AIM = re.compile(
-    r"^(?:the |our )?(?:aims?|objectives?|purposes?|goals?)\b|^(?:this|the present|the current|our) "
-    r"(?:study|trial|review|analysis|paper|work|report|article)\s+(?:aims?|aimed|was designed|"
-    r"sought|seeks|investigat|examin|evaluat|assess|explor|describ|review|compar|determin|"
-    r"focus|present)|^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|"
-    r"explored|hypothesi[sz]ed|describe|present|report (?:a|the) case)|"
-    r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b|"
-    r"^in (?:this|the present|the current|our) (?:study|trial|work|paper),? we (?:observed|"
-    r"investigated|examined|evaluated|assessed|explored|studied|describe|report)\b|"
-    r"^(?:an? )?(?:(?:systematic|narrative|brief) )?(?:review|overview|update) (?:of|on)\b|"
-    r"\b(?:studies|trials|researchers|scientists) (?:are|were) (?:comparing|investigating|"
-    r"testing|studying|evaluating|examining|exploring)\b",
-    re.I,
+# A sentence's own wording names its role whatever its section: each cue table is one pattern
+# (any row matches), read in sentence_role's order aim, conclusion, method, result.
+AIM_CUES: tuple[Rule, ...] = (
+    Rule("aim statement", re.compile(r"^(?:the |our )?(?:aims?|objectives?|purposes?|goals?)\b", re.I),
+         "The aim of this study was to compare two doses.", near_miss="Our goalkeeper was injured."),
+    Rule("this study aims", re.compile(
+        r"^(?:this|the present|the current|our) (?:study|trial|review|analysis|paper|work|report|article)\s+"
+        r"(?:aims?|aimed|was designed|sought|seeks|investigat|examin|evaluat|assess|explor|describ|review|"
+        r"compar|determin|focus|present)", re.I),
+         "This study evaluated the effect of exercise on knee pain.",
+         near_miss="This study found less knee pain with exercise."),
+    Rule("we aimed", re.compile(
+        r"^we (?:aimed|sought|set out|investigated|examined|evaluated|assessed|explored|hypothesi[sz]ed|"
+        r"describe|present|report (?:a|the) case)", re.I),
+         "We sought to identify predictors of relapse.", near_miss="We found no predictor of relapse."),
+    Rule("to determine", re.compile(
+        r"^to (?:determine|evaluate|assess|investigate|examine|compare|explore|describe|identify)\b", re.I),
+         "To determine whether zinc shortens colds."),
+    Rule("in this study we", re.compile(
+        r"^in (?:this|the present|the current|our) (?:study|trial|work|paper),? we (?:observed|investigated|"
+        r"examined|evaluated|assessed|explored|studied|describe|report)\b", re.I),
+         "In this study, we investigated sleep in shift workers."),
+    Rule("review of", re.compile(
+        r"^(?:an? )?(?:(?:systematic|narrative|brief) )?(?:review|overview|update) (?:of|on)\b", re.I),
+         "A systematic review of statins in older adults."),
+    Rule("studies under way", re.compile(
+        r"\b(?:studies|trials|researchers|scientists) (?:are|were) (?:comparing|investigating|testing|"
+        r"studying|evaluating|examining|exploring)\b", re.I),
+         "Researchers are testing a new vaccine for malaria."),
 )
-_METHOD = re.compile(
-    r"\b(were (?:randomi[sz]ed|enrolled|recruited|included|assigned|identified|analy[sz]ed|"
-    r"reviewed|collected|measured|followed|divided|selected|interviewed|surveyed|searched)|"
-    r"^here,? we (?:measure|use|used|develop|analy[sz]e|perform|test|apply|combine)|"
-    r"we (?:reviewed|enrolled|recruited|included|conducted|performed|analy[sz]ed|retrospectively|"
-    r"prospectively|used|collected|measured|searched)|a total of \d+ (?:patients|subjects|"
-    r"participants|women|men) (?:were|met)|inclusion criteria|data were|was (?:performed|"
-    r"conducted|used|measured|assessed|recorded)|were (?:recorded|obtained|performed|used))",
-    re.I,
+METHOD_CUES: tuple[Rule, ...] = (
+    Rule("were randomised", re.compile(
+        r"\b(?:were (?:randomi[sz]ed|enrolled|recruited|included|assigned|identified|analy[sz]ed|reviewed|"
+        r"collected|measured|followed|divided|selected|interviewed|surveyed|searched))", re.I),
+         "Patients were randomised to two groups."),
+    Rule("here we used", re.compile(
+        r"\b(?:^here,? we (?:measure|use|used|develop|analy[sz]e|perform|test|apply|combine))", re.I),
+         "Here, we used a mouse model of colitis."),
+    Rule("we enrolled", re.compile(
+        r"\b(?:we (?:reviewed|enrolled|recruited|included|conducted|performed|analy[sz]ed|retrospectively|"
+        r"prospectively|used|collected|measured|searched))", re.I),
+         "We enrolled 120 adults with asthma."),
+    Rule("a total of", re.compile(
+        r"\b(?:a total of \d+ (?:patients|subjects|participants|women|men) (?:were|met))", re.I),
+         "A total of 250 patients met the criteria."),
+    Rule("inclusion criteria", re.compile(r"\b(?:inclusion criteria)", re.I),
+         "Inclusion criteria were age over 18 and asthma."),
+    Rule("data were", re.compile(r"\b(?:data were)", re.I), "Data were analysed with SPSS."),
+    Rule("was performed", re.compile(
+        r"\b(?:was (?:performed|conducted|used|measured|assessed|recorded))", re.I),
+         "Spirometry was performed at baseline."),
+    Rule("were recorded", re.compile(r"\b(?:were (?:recorded|obtained|performed|used))", re.I),
+         "Blood pressures were recorded weekly."),
 )
-_CONCLUSION_CUE = re.compile(
-    r"^(?:in conclusion|to conclude|conclusions?|in summary|taken together|overall|these "
-    r"(?:results|findings|data) (?:suggest|indicate|show|demonstrate|support)|our (?:results|"
-    r"findings|data|study) (?:suggest|indicate|show|demonstrate|support))|\b(?:suggest|indicate|"
-    r"demonstrate|conclude|support)s? that\b",
-    re.I,
+CONCLUSION_CUES: tuple[Rule, ...] = (
+    Rule("concluding opening", re.compile(
+        r"^(?:in conclusion|to conclude|conclusions?|in summary|taken together|overall)", re.I),
+         "In conclusion, zinc shortens colds by a day."),
+    Rule("these results suggest", re.compile(
+        r"^(?:these (?:results|findings|data) (?:suggest|indicate|show|demonstrate|support)|our "
+        r"(?:results|findings|data|study) (?:suggest|indicate|show|demonstrate|support))", re.I),
+         "These findings support early surgery for appendicitis."),
+    Rule("suggests that", re.compile(r"\b(?:suggest|indicate|demonstrate|conclude|support)s? that\b", re.I),
+         "Evidence suggests that zinc shortens colds.",
+         near_miss="Evidence on zinc for colds is suggestive."),
 )
-_RESULT_CUE = re.compile(
-    r"\b(p ?[<=>]|significant|signific|odds ratio|hazard ratio|relative risk|\bOR\b|\bHR\b|\bRR\b|"
-    r"95%|ci\b|\d+(?:\.\d+)?\s?%|increased|decreased|reduced|higher|lower|improved|was "
-    r"associated|were associated|correlat|no difference|did not|compared with)",
-    re.I,
+RESULT_CUES: tuple[Rule, ...] = (
+    Rule("statistic", re.compile(
+        r"\b(?:p ?[<=>]|significant|signific|odds ratio|hazard ratio|relative risk|\bOR\b|\bHR\b|\bRR\b|"
+        r"95%|ci\b|\d+(?:\.\d+)?\s?%)", re.I),
+         "Pain fell in the exercise arm (p < 0.01)."),
+    Rule("change or comparison", re.compile(
+        r"\b(?:increased|decreased|reduced|higher|lower|improved|was associated|were associated|"
+        r"correlat|no difference|did not|compared with)", re.I),
+         "Pain was lower in the exercise group."),
 )
+
+
+def _any_of(rules: tuple[Rule, ...]) -> re.Pattern[str]:
+    """One pattern that matches where any of `rules` does (all are case-insensitive)."""
+    return re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in rules), re.I)
+
+
+_AIM = _any_of(AIM_CUES)
+_METHOD = _any_of(METHOD_CUES)
+_CONCLUSION_CUE = _any_of(CONCLUSION_CUES)
+_RESULT_CUE = _any_of(RESULT_CUES)
 
 
 def sentence_role(section_label: str, text: str) -> str:
@@ -121,8 +186,8 @@ def sentence_role(section_label: str, text: str) -> str:
     stripped = text.strip()
     if _AIM.search(stripped):
         return "aim"
-    by_section = next((role for pattern, role in _SECTION_ROLES
-                       if pattern.search(section_label)), "")
+    by_section = next((rule.name for rule in SECTION_ROLES
+                       if rule.pattern.search(section_label)), "")
     if _CONCLUSION_CUE.search(stripped):
         return "conclusion"
     if by_section in ("conclusion", "result"):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
-from citemed.model import QuestionType
+from citemed.model import QuestionType, Rule
 from citemed.text import raw_tokens, tokenize
 
 _AUX = (r"(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might|"
@@ -22,37 +23,52 @@ _WH_START = re.compile(r"^\s*(what|which|how|why|when|where|who|whom|whose|list|
                        re.I)
 
 # Topic cues, checked in this order: the first that matches names the clinical intent.
-_TOPIC_RULES: list[tuple[QuestionType, re.Pattern[str]]] = [
-    ("dosing", re.compile(r"\b(dose|doses|dosage|dosing|how much|how often|mg|titrat)", re.I)),
-    ("comparison", re.compile(r"\b(versus|vs\.?|compared (?:to|with)|better than|superior to|inferior to|difference between)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective|help|relieve|improve|benefit|work for)", re.I)),
-    ("diagnosis", re.compile(r"\b(diagnos|test for|detect|screen|sensitivity|specificity|biomarker|imaging)", re.I)),
-    ("mechanism", re.compile(r"\b(mechanism|pathophysiolog|how does|why does|why do|caus|pathway|mediat)", re.I)),
-    ("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I)),
-]
+TOPIC_RULES: tuple[Rule, ...] = (
+    Rule("dosing", re.compile(r"\b(dose|doses|dosage|dosing|how much|how often|mg|titrat)", re.I),
+         "What dose of vitamin D should adults take?", near_miss="What is radiation dosimetry?"),
+    Rule("comparison", re.compile(r"\b(versus|vs\.?|compared (?:to|with)|better than|superior to|inferior to|difference between)", re.I),
+         "Is metformin better than sulfonylureas in type 2 diabetes?"),
+    Rule("treatment", re.compile(r"\b(treat|therap|manage|management|cure|medication|drug for|first-line|intervention|efficacy|effective|help|relieve|improve|benefit|work for)", re.I),
+         "What is the first-line treatment of gout?", near_miss="Is a retreat in the mountains restful?"),
+    Rule("diagnosis", re.compile(r"\b(diagnos|test for|detect|screen|sensitivity|specificity|biomarker|imaging)", re.I),
+         "How is coeliac disease diagnosed?"),
+    Rule("mechanism", re.compile(r"\b(mechanism|pathophysiolog|how does|why does|why do|caus|pathway|mediat)", re.I),
+         "What is the mechanism of aspirin resistance?"),
+    Rule("prognosis", re.compile(r"\b(prognos|survival|mortality|outcome|life expectancy|recurrence|predict)", re.I),
+         "What is the survival of pancreatic cancer?"),
+)
 
 # The facet an open question asks for, checked in this order ("What are the side effects of
 # X?" wants pitfalls first, "How is X diagnosed?" diagnosis). Yes/no questions keep the facet
 # of their clinical intent instead: "Does X cause Y?" is weighed as a whole.
-_FACET_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("pitfalls", re.compile(r"\b(side[- ]effects?|adverse|toxicit|safe|safety|contraindicat|"
-                            r"interact|harm|dangers?|warnings?)", re.I)),
-    ("prevalence", re.compile(r"\b(how common|how many|prevalen|incidence|frequency|how often "
-                              r"does .* occur)", re.I)),
-    ("risk", re.compile(r"\b(risk factors?|who is at risk|at risk for|who gets|more likely to "
-                        r"get)", re.I)),
-    ("prevention", re.compile(r"\b(prevent|avoid getting|lower (?:my|the) risk|reduce (?:my|the) "
-                              r"risk)", re.I)),
-    ("presentation", re.compile(r"\b(symptoms?|signs? of|presentation|present with|look like|"
-                                r"feel like)", re.I)),
-    ("diagnosis", re.compile(r"\b(diagnos|test(?:s|ed|ing)? for|detect|screen)", re.I)),
-    ("treatment", re.compile(r"\b(treat|therap|manag|cure|medication for|drugs? for|"
-                             r"first-line|relieve|dose|dosage|dosing)", re.I)),
-    ("prognosis", re.compile(r"\b(outlook|prognos|survival|life expectancy|recurrence|"
-                             r"complications?|long-term)", re.I)),
-    ("mechanism", re.compile(r"\b(caus|why does|why do|mechanism|pathophysiolog|how does .* "
-                             r"work|pathway)", re.I)),
-]
+INTENT_FACET_RULES: tuple[Rule, ...] = (
+    Rule("pitfalls", re.compile(r"\b(side[- ]effects?|adverse|toxicit|safe|safety|contraindicat|"
+                                r"interact|harm|dangers?|warnings?)", re.I),
+         "What are the side effects of metformin?"),
+    Rule("prevalence", re.compile(r"\b(how common|how many|prevalen|incidence|frequency|how often "
+                                  r"does .* occur)", re.I),
+         "How common is gout in women?"),
+    Rule("risk", re.compile(r"\b(risk factors?|who is at risk|at risk for|who gets|more likely to "
+                            r"get)", re.I),
+         "What are the risk factors for glaucoma?"),
+    Rule("prevention", re.compile(r"\b(prevent|avoid getting|lower (?:my|the) risk|reduce (?:my|the) "
+                                  r"risk)", re.I),
+         "How can migraine be prevented?"),
+    Rule("presentation", re.compile(r"\b(symptoms?|signs? of|presentation|present with|look like|"
+                                    r"feel like)", re.I),
+         "What are the symptoms of Lyme disease?"),
+    Rule("diagnosis", re.compile(r"\b(diagnos|test(?:s|ed|ing)? for|detect|screen)", re.I),
+         "How is coeliac disease diagnosed?", near_miss="What is the latest test result?"),
+    Rule("treatment", re.compile(r"\b(treat|therap|manag|cure|medication for|drugs? for|"
+                                 r"first-line|relieve|dose|dosage|dosing)", re.I),
+         "How is gout treated?"),
+    Rule("prognosis", re.compile(r"\b(outlook|prognos|survival|life expectancy|recurrence|"
+                                 r"complications?|long-term)", re.I),
+         "What is the outlook for people with ALS?"),
+    Rule("mechanism", re.compile(r"\b(caus|why does|why do|mechanism|pathophysiolog|how does .* "
+                                 r"work|pathway)", re.I),
+         "What causes gout?"),
+)
 _TOPIC_FACET = {"treatment": "treatment", "dosing": "treatment", "diagnosis": "diagnosis",
                 "mechanism": "mechanism", "prognosis": "prognosis"}
 
@@ -75,15 +91,6 @@ _GENERIC = frozenset(tokenize(
 _QUESTION_WORDS = frozenset(tokenize("linked link associated association related relation "
                                      "relationship effect effects affect patient patients people "
                                      "study evidence use used using true really possible"))
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A named pattern with an example it must match (tests read the table)."""
-
-    name: str
-    pattern: re.Pattern[str]
-    example: str
 
 
 # "What should I do" questions: a person describing their own or their family's situation.
@@ -153,16 +160,16 @@ def analyze_question(question: str) -> QuestionAnalysis:
 
 def _intent_facet(question: str, qtype: QuestionType, topic: QuestionType) -> str:
     if qtype != "yesno":
-        for facet, pattern in _FACET_RULES:
-            if pattern.search(question):
-                return facet
+        for rule in INTENT_FACET_RULES:
+            if rule.pattern.search(question):
+                return rule.name
     return _TOPIC_FACET.get(topic, "")
 
 
 def _topic(question: str) -> QuestionType:
-    for topic, pattern in _TOPIC_RULES:
-        if pattern.search(question):
-            return topic
+    for rule in TOPIC_RULES:
+        if rule.pattern.search(question):
+            return cast(QuestionType, rule.name)
     return "other"
 
 

@@ -256,22 +256,18 @@ class _Unread(NamedTuple):
     tokens: frozenset[str]
 
 
-# The reader reads at most this many sentences per question (about 0.3 s on 2 cores), chosen
-# by concept share and the document's retrieval rank; at most PER_DOCUMENT from one document
-# so that a long guideline does not crowd out the abstracts.
-READ_BUDGET = 40
-PER_DOCUMENT = 8
-
-
 def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance,
-               reader: EvidenceReader, *, max_documents: int,
-               threshold: float | None = None, excerpts: bool = False) -> list[Candidate]:
+               reader: EvidenceReader, *, max_documents: int, read_budget: int,
+               per_document: int, threshold: float | None = None,
+               excerpts: bool = False) -> list[Candidate]:
     """Sentences the evidence reader judges to address the question, best first.
 
     Readability rules run first (no aims, methods, titles, fragments, dangling references);
     relevance is the reader's probability, its threshold chosen on training data. With
     `excerpts`, passages cut off at a clause boundary count too (snippet libraries such as
     BioASQ's hold many); the caller asks for them only when no whole sentence qualifies.
+    The reader reads at most `read_budget` sentences, chosen by concept share and the
+    document's retrieval rank, and at most `per_document` from one document.
     """
     known_word = relevance.known_word if excerpts else None
     gate = reader.threshold if threshold is None else threshold
@@ -299,9 +295,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
                 sid, section.label, sentence.text, sentence.start, sentence.end, 0.0),
                 role, text, tokens))
         mine.sort(key=lambda d: -d.prior)
-        drafts.extend(mine[:PER_DOCUMENT])
+        drafts.extend(mine[:per_document])
     drafts.sort(key=lambda d: -d.prior)
-    drafts = drafts[:READ_BUDGET]
+    drafts = drafts[:read_budget]
     readings = reader.read(analysis.text,
                            [passage(_known_title(d.hit.document), d.sentence.text) for d in drafts])
     out: list[Candidate] = []

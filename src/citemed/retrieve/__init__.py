@@ -27,10 +27,6 @@ if TYPE_CHECKING:
     from citemed.library import Library
     from citemed.library.lexical import LexicalIndex
 
-# Blend weight of the head cosine, the middle of the flat best range 0.6-0.9 on SciFact train
-# (nDCG@10 .883-.889) and PubMedQA train_dev (Recall@1 .986-.992); lexical alone .858 / .980.
-DENSE_WEIGHT = 0.75
-CANDIDATES = 100  # priors reorder this many best-matching documents
 # With approximate dense search: the graph's nearest heads and the best BM25 matches scored
 # exactly, so the blend can rank the same top candidates as an exact scan (measured in
 # docs/notes/issue-12.md).
@@ -59,8 +55,11 @@ def search(
     relevance = bm25 / best if best > 0 else np.zeros_like(bm25)
     cosine = dense_cosines(library, question, relevance)
     if cosine is not None:
-        relevance = relevance + DENSE_WEIGHT * np.clip(cosine, 0.0, None)
-    candidates = _top_k(relevance, max(k, CANDIDATES))
+        # settings.dense_weight: the middle of the flat best range 0.6-0.9 on SciFact train
+        # (nDCG@10 .883-.889) and PubMedQA train_dev (Recall@1 .986-.992); lexical alone .858 /
+        # .980.
+        relevance = relevance + library.settings.dense_weight * np.clip(cosine, 0.0, None)
+    candidates = _top_k(relevance, max(k, library.settings.prior_candidates))
     if not candidates:
         return []
     rows = np.asarray(candidates)

@@ -10,33 +10,48 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from citemed.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. Each worker process has its own warm Engine and answer cache;
     they share the library (read-only) and the threads database (SQLite WAL)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from citemed.library import Library
     from citemed.web.app import create_app
 
-    options = {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
-               "server_header": False, "timeout_graceful_shutdown": 5}
+    options: dict[str, Any] = {
+        "host": host, "port": port, "log_level": "info", "proxy_headers": False,
+        "server_header": False, "timeout_graceful_shutdown": 5}
     print(f"CiteMed is serving {settings.library} at http://{host}:{port}/", flush=True)
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
         return
     # Fail here, with the CLI's message, rather than once per worker.
     Library(settings).close()
-    # Worker processes build their app from the environment (CITEMED_*), so the library
-    # chosen on the command line travels there.
-    os.environ["CITEMED_LIBRARY"] = str(Path(settings.library).resolve())
-    if settings.database:  # the articles database chosen with --database (issue 5)
-        os.environ["CITEMED_DATABASE"] = settings.database
-    uvicorn.run("citemed.web.app:create_app", factory=True, workers=workers, **options)
+    config = worker_config(settings, workers=workers, **options)
+    # What uvicorn.run does for workers > 1, minus its demand for an import string.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def worker_config(settings: Settings, *, workers: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for `workers` processes that each build their app from
+    `settings`: the factory is pickled into every spawned worker, so the whole Settings object
+    travels (command-line choices included), not just what the environment can carry."""
+    import uvicorn
+
+    from citemed.web.app import create_app
+
+    return uvicorn.Config(partial(create_app, settings), factory=True, workers=workers, **options)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
