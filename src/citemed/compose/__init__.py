@@ -157,7 +157,8 @@ def compose(
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
         verdict, summary, scores = decide([
-            CitedReading(c.document.id, c.document_weight, c.reading)
+            CitedReading(c.document.id, c.document_weight, c.reading, relevance.share(
+                concept_tokens(f"{c.hit.document.title} {c.sentence.text}")))
             for draft in shown for c in draft.candidates])
         if verdict_reader is not None:
             texts = list(dict.fromkeys(sentence.text for draft in shown

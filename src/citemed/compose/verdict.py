@@ -1,7 +1,7 @@
 """Verdicts for yes/no questions from what the cited sentences say, read by the evidence reader.
 
 Each cited sentence carries the reader's stance (yes / no / neutral towards the question). A
-document's lean is the relevance-weighted mean of its sentences' (P(yes) - P(no)); documents
+document's lean is the vote-weighted mean (relevance x concept coverage squared) of its sentences' (P(yes) - P(no)); documents
 pool with their evidence-kind weight. The thresholds below were chosen on training questions
 only (`bench/verdict_thresholds.py`: the reader's held-out BioASQ 1B-6B and PubMedQA train_dev
 questions; docs/notes/issue-13.md).
@@ -21,6 +21,10 @@ YES_LEAN = 0.0
 NO_LEAN = 0.0
 # A document leaning less than this either way counts as neutral in the evidence summary.
 DOCUMENT_SIDE = 0.2
+# A passage's vote counts with (share of the question's concept weight it names) ** this: a
+# screening sentence that never says "vaccination" weighs less on a vaccination question than
+# one that names everything asked.
+COVERAGE_POWER = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class CitedReading:
     document_id: str
     kind_weight: float
     reading: Reading
+    coverage: float = 1.0  # share of the question's concept weight the passage names
+
+    @property
+    def vote(self) -> float:
+        return self.reading.relevance * self.coverage ** COVERAGE_POWER
 
 
 def decide(cited: list[CitedReading]) -> tuple[Verdict, EvidenceSummary, dict[str, float]]:
@@ -43,13 +52,13 @@ def decide(cited: list[CitedReading]) -> tuple[Verdict, EvidenceSummary, dict[st
     leans: list[float] = []
     total = 0.0
     for items in by_document.values():
-        mass = sum(i.reading.relevance for i in items) or 1.0
+        mass = sum(i.vote for i in items) or 1.0
         shares = {
-            "yes": sum(i.reading.relevance * i.reading.yes for i in items) / mass,
-            "no": sum(i.reading.relevance * i.reading.no for i in items) / mass,
-            "maybe": sum(i.reading.relevance * i.reading.neutral for i in items) / mass,
+            "yes": sum(i.vote * i.reading.yes for i in items) / mass,
+            "no": sum(i.vote * i.reading.no for i in items) / mass,
+            "maybe": sum(i.vote * i.reading.neutral for i in items) / mass,
         }
-        weight = max(i.reading.relevance for i in items) * items[0].kind_weight
+        weight = max(i.vote for i in items) * items[0].kind_weight
         total += weight
         for name, value in shares.items():
             pooled[name] += weight * value
