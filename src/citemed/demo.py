@@ -9,9 +9,10 @@ from citemed.errors import CiteMedError
 from citemed.library import IngestReport, Library
 from citemed.settings import Settings
 
-# The README's sample question: the demo answers it and the ask page offers it first.
+# The README's sample question: the demo answers it and the ask page offers it first. (The
+# library holds no source on estrogen deprivation as the cause, so asking that abstains.)
 SAMPLE_QUESTION = (
-    "Is aromatase inhibitor-induced musculoskeletal syndrome linked to estrogen deprivation?"
+    "Do aromatase inhibitors cause musculoskeletal symptoms in women with breast cancer?"
 )
 
 # (path inside the data folder, reader name). Order matters only for the progress display.

@@ -42,5 +42,6 @@ def test_new_user_asks_the_sample_question_switches_audience_and_follows_up(
         page.get_by_role("button", name="Ask follow-up").click()
         page.wait_for_url("**/threads/**")
         resolved = page.locator("article#latest .resolved q").inner_text()
-        assert resolved.endswith("in men?") and "aromatase" in resolved
+        # The follow-up's population replaces the one asked about ("in women" -> "in men").
+        assert "aromatase" in resolved and " men " in resolved and "women" not in resolved
         screenshot(page, "journey-follow-up")
