@@ -104,9 +104,7 @@ class Team:
     admin: User
 
 
-@pytest.fixture
-def team(db: Database) -> Team:
-    accounts = Accounts(db, FAST_HASHER)
+def make_team(accounts: Accounts) -> Team:
     return Team(
         editor=accounts.add_user("edna", PASSWORD, "editor", display_name="Edna Editor"),
         editor2=accounts.add_user("eddie", PASSWORD, "editor", display_name="Eddie Editor"),
@@ -116,6 +114,11 @@ def team(db: Database) -> Team:
                                     credentials="MD PhD", specialty="Rheumatology"),
         admin=accounts.add_user("ada", PASSWORD, "admin", display_name="Ada Admin"),
     )
+
+
+@pytest.fixture
+def team(db: Database) -> Team:
+    return make_team(Accounts(db, FAST_HASHER))
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from tests.articles.conftest import (
     WORKFLOW_READER_THRESHOLD,
     Team,
     fresh_postgres_database,
+    make_team,
 )
 from tests.conftest import fixture_documents, shared_data
 
@@ -96,18 +97,6 @@ def database(kind: str, folder: Path) -> Iterator[str]:
     else:
         with fresh_postgres_database() as url:
             yield url
-
-
-def make_team(accounts: Accounts) -> Team:
-    return Team(
-        editor=accounts.add_user("edna", PASSWORD, "editor", display_name="Edna Editor"),
-        editor2=accounts.add_user("eddie", PASSWORD, "editor", display_name="Eddie Editor"),
-        reviewer=accounts.add_user("rita", PASSWORD, "reviewer", display_name="Dr Rita Reyes",
-                                   credentials="MD", specialty="Oncology"),
-        reviewer2=accounts.add_user("ravi", PASSWORD, "reviewer", display_name="Dr Ravi Rao",
-                                    credentials="MD PhD", specialty="Rheumatology"),
-        admin=accounts.add_user("ada", PASSWORD, "admin", display_name="Ada Admin"),
-    )
 
 
 @contextmanager

@@ -4,36 +4,23 @@ Runs on SQLite and (in CI) PostgreSQL."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from citemed.articles.auth import Accounts
 from tests.articles.conftest import FAST_HASHER, QUESTION
+from tests.articles.live import serve
 
 ROUNDS = 4
 
 
 @pytest.fixture
 def server(app) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 def race(base: str, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:

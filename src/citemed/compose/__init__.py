@@ -152,13 +152,21 @@ def compose(
     # What the quoted passages name, as the reader saw them (document title | sentence), not
     # the rest of their documents: a screening abstract that mentions vaccination once in its
     # background is not vaccination evidence.
-    mentioned: set[str] = set().union(*(concept_tokens(f"{hit.document.title} {sentence.text}")
+    passage_tokens: dict[tuple[str, str], set[str]] = {}
+
+    def named(hit: Hit, text: str) -> set[str]:
+        key = (hit.document.id, text)
+        if key not in passage_tokens:
+            passage_tokens[key] = set(concept_tokens(f"{hit.document.title} {text}"))
+        return passage_tokens[key]
+
+    mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
         verdict, summary, scores = decide([
-            CitedReading(c.document.id, c.document_weight, c.reading, relevance.share(
-                concept_tokens(f"{c.hit.document.title} {c.sentence.text}")))
+            CitedReading(c.document.id, c.document_weight, c.reading,
+                         relevance.share(named(c.hit, c.sentence.text)))
             for draft in shown for c in draft.candidates])
         if verdict_reader is not None:
             texts = list(dict.fromkeys(sentence.text for draft in shown

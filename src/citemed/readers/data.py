@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 from collections import Counter, defaultdict
@@ -126,10 +127,10 @@ def swap_concept(query: str, answered: str, near: str, idf: dict[str, float],
                  rng: random.Random) -> str | None:
     """`query` with its most specific word that `answered` names replaced by a specific word
     of `near` that neither the query nor `answered` names; None when no such pair exists."""
-    have, near_stems = _stems(query) | _stems(answered), _stems(near)
+    answered_stems, near_stems = _stems(answered), _stems(near)
+    have = _stems(query) | answered_stems
     named = [(idf.get(s, 0.0), m.start(), m.group()) for m in _WORD.finditer(query)
-             if (s := _word_stem(m.group())) and s in have and s not in near_stems
-             and s in _stems(answered)]
+             if (s := _word_stem(m.group())) and s in answered_stems and s not in near_stems]
     if not named:
         return None
     _, start, word = max(named)
@@ -146,8 +147,6 @@ def swap_concept(query: str, answered: str, near: str, idf: dict[str, float],
 
 
 def _idf(texts: list[str]) -> dict[str, float]:
-    import math
-
     frequency: Counter[str] = Counter()
     for text in texts:
         frequency.update(_stems(text))

@@ -58,18 +58,12 @@ class CatchErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if started:  # too late for an error response; the server closes the connection
+            if tracked.started:  # too late for an error response; the server closes the connection
                 return
             message = "internal server error; the server log has the details"
             try:
@@ -106,7 +100,6 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -117,16 +110,12 @@ class BodyLimit:
                     raise BodyTooLarge(self.limit)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
             # Read by code that does not turn it into a response itself (not FastAPI's parser).
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(scope, receive, send)
 
@@ -134,6 +123,19 @@ class BodyLimit:
         response = error_response(scope, 413, str(BodyTooLarge(self.limit).detail))
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
+
+
+class _TrackedSend:
+    """`send` that remembers whether the response has started: after that an error can no
+    longer be answered with an error page."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
 
 
 def _content_length(scope: Scope) -> int | None:
