@@ -28,6 +28,11 @@ def train_command(
     relevance_share: Annotated[float, typer.Option(
         "--relevance-share", help="Share of relevance-only pairs kept (1 = all).")] = 1.0,
     lr: Annotated[float, typer.Option("--lr")] = 5e-5,
+    task: Annotated[str, typer.Option(
+        "--task", help="passage: the sentence reader; evidence: the evidence-set reader that "
+        "reads the cited sentences together (train it with --init from the sentence reader, "
+        "--max-tokens 256).")] = "passage",
+    max_tokens: Annotated[int, typer.Option("--max-tokens")] = 128,
 ) -> None:
     """Fine-tune the reader on the training splits only (about 60 minutes on 2 cores).
 
@@ -35,10 +40,14 @@ def train_command(
     continues from DIR on the stance-labelled pairs and a fifth of the rest (tried: it did not
     beat one stage, docs/notes/issue-13.md)."""
     from citemed.readers.card import write_card
-    from citemed.readers.train import TrainOptions, train
+    from citemed.readers.train import TASKS, TrainOptions, train
+
+    if task not in TASKS:
+        raise typer.BadParameter(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
 
     options = TrainOptions(data=data, out=out, work=work, seed=seed, epochs=epochs, limit=limit,
-                           init=init, relevance_share=relevance_share, lr=lr)
+                           init=init, relevance_share=relevance_share, lr=lr, task=task,
+                           max_tokens=max_tokens)
     meta = train(options, log=lambda line: typer.echo(line))
     write_card(out, meta)
     typer.echo(f"weights, reader.json and MODEL_CARD.md written to {out}")

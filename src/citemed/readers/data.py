@@ -71,14 +71,14 @@ def passage(title: str, sentence: str) -> str:
     return f"{title} | {sentence}" if title and title != sentence else sentence
 
 
-def _read_json(path: Path) -> object:
+def read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CiteMedError(f"{path}: cannot read training data ({exc})") from exc
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
+def jsonl_rows(path: Path) -> Iterator[dict]:
     try:
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
@@ -91,7 +91,7 @@ def _jsonl(path: Path) -> Iterator[dict]:
         raise CiteMedError(f"{path}: cannot read training data ({exc})") from exc
 
 
-class _Bm25:
+class Bm25:
     """A small BM25 over passages, only to find hard negatives while building pairs."""
 
     def __init__(self, texts: list[str]) -> None:
@@ -146,19 +146,21 @@ def swap_concept(query: str, answered: str, near: str, idf: dict[str, float],
     return query[:start] + swap + query[start + len(word):]
 
 
-def _idf(texts: list[str]) -> dict[str, float]:
+def idf_table(texts: list[str]) -> dict[str, float]:
     frequency: Counter[str] = Counter()
     for text in texts:
         frequency.update(_stems(text))
     return {s: math.log(len(texts) / n) for s, n in frequency.items()}
 
 
-def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
-                 hard: int = 2) -> list[Pair]:
+def bioasq_snippets(data: Path) -> tuple[list[dict], dict[str, str],
+                                          list[tuple[int, str, str]]]:
+    """BioASQ 1B-6B questions, document titles (from title snippets) and the other snippets
+    as (question index, document, text)."""
     path = data / "bioasq_train" / "bioasq_train_1B-6B.json"
-    questions = _read_json(path)["questions"]  # type: ignore[index]
+    questions = read_json(path)["questions"]  # type: ignore[index]
     titles: dict[str, str] = {}
-    snippets: list[tuple[int, str, str]] = []  # (question index, document, text)
+    snippets: list[tuple[int, str, str]] = []
     for qi, question in enumerate(questions):
         for snip in question.get("snippets") or []:
             text = " ".join(str(snip.get("text", "")).split())
@@ -169,8 +171,14 @@ def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
                 titles[doc] = text
             else:
                 snippets.append((qi, doc, text))
-    index = _Bm25([t for _, _, t in snippets])
-    idf = _idf([t for _, _, t in snippets])
+    return questions, titles, snippets
+
+
+def bioasq_pairs(data: Path, rng: random.Random, *, positives: int = 3,
+                 hard: int = 2) -> list[Pair]:
+    questions, titles, snippets = bioasq_snippets(data)
+    index = Bm25([t for _, _, t in snippets])
+    idf = idf_table([t for _, _, t in snippets])
     by_question: dict[int, list[int]] = defaultdict(list)
     for i, (qi, _, _) in enumerate(snippets):
         by_question[qi].append(i)
@@ -217,7 +225,7 @@ def _opening(answer: str, sentences: int = 2) -> str:
 
 
 def medquad_pairs(data: Path, rng: random.Random, *, questions: int = 2500) -> list[Pair]:
-    rows = list(_jsonl(data / "medquad" / "medquad_answered.jsonl"))
+    rows = list(jsonl_rows(data / "medquad" / "medquad_answered.jsonl"))
     rng.shuffle(rows)
     by_focus: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
@@ -247,23 +255,23 @@ def medquad_pairs(data: Path, rng: random.Random, *, questions: int = 2500) -> l
     return pairs
 
 
-_MAYBE = {"yes": "yes", "no": "no", "maybe": "neutral"}
+MAYBE_LABEL = {"yes": "yes", "no": "no", "maybe": "neutral"}
 
 
 def pubmedqa_pairs(data: Path, rng: random.Random) -> list[Pair]:
     folder = data / "pubmedqa"
-    split = _read_json(folder / "pqal_split_pmids.json")
+    split = read_json(folder / "pqal_split_pmids.json")
     train = set(split["train_dev"])  # type: ignore[index]
-    records = _read_json(folder / "ori_pqal.json")
+    records = read_json(folder / "ori_pqal.json")
     assert isinstance(records, dict)
     pmids = [p for p in records if p in train]
     conclusions = [" ".join(str(records[p].get("LONG_ANSWER", "")).split()) for p in pmids]
-    index, idf = _Bm25(conclusions), _idf(conclusions)
+    index, idf = Bm25(conclusions), idf_table(conclusions)
     pairs: list[Pair] = []
     for number, pmid in enumerate(pmids):
         record = records[pmid]
         query = str(record.get("QUESTION", ""))
-        stance = _MAYBE.get(str(record.get("final_decision", "")))
+        stance = MAYBE_LABEL.get(str(record.get("final_decision", "")))
         group = f"pubmedqa:{pmid}"
         conclusion = " ".join(str(record.get("LONG_ANSWER", "")).split())
         contexts = [" ".join(str(c).split()) for c in record.get("CONTEXTS", [])]
@@ -285,7 +293,7 @@ def pubmedqa_pairs(data: Path, rng: random.Random) -> list[Pair]:
     return pairs
 
 
-_CLAIM_LABEL = {"SUPPORT": "yes", "CONTRADICT": "no"}
+CLAIM_LABEL = {"SUPPORT": "yes", "CONTRADICT": "no"}
 
 
 def claim_pairs(folder: Path, claims_file: str, name: str, rng: random.Random,
@@ -293,8 +301,8 @@ def claim_pairs(folder: Path, claims_file: str, name: str, rng: random.Random,
                 claims: int | None = None) -> list[Pair]:
     """At most `per_document` rationale sentences per (claim, abstract): HealthVer marks up to
     a whole abstract, and one claim should not outweigh a BioASQ question."""
-    corpus = {str(row["doc_id"]): row for row in _jsonl(folder / "corpus.jsonl")}
-    rows = list(_jsonl(folder / claims_file))
+    corpus = {str(row["doc_id"]): row for row in jsonl_rows(folder / "corpus.jsonl")}
+    rows = list(jsonl_rows(folder / claims_file))
     if claims is not None and claims < len(rows):
         rows = rng.sample(rows, claims)
     pairs: list[Pair] = []
@@ -309,7 +317,7 @@ def claim_pairs(folder: Path, claims_file: str, name: str, rng: random.Random,
             title = str(doc.get("title", ""))
             rationale: set[int] = set()
             for evidence in sets:
-                stance = _CLAIM_LABEL.get(str(evidence.get("label")))
+                stance = CLAIM_LABEL.get(str(evidence.get("label")))
                 for index in evidence.get("sentences", []):
                     if len(rationale) >= per_document:
                         break
@@ -326,7 +334,7 @@ def claim_pairs(folder: Path, claims_file: str, name: str, rng: random.Random,
     return pairs
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -342,5 +350,5 @@ def training_pairs(data: Path, seed: int = 13) -> list[Pair]:
                       claims=700),
         *claim_pairs(data / "covidfact", "claims_train.jsonl", "covidfact", rng, 0.5),
     ]
-    return [Pair(p.source, p.group, _clean(p.query), _clean(p.passage), p.relevant, p.stance,
+    return [Pair(p.source, p.group, clean(p.query), clean(p.passage), p.relevant, p.stance,
                  p.weight) for p in pairs if p.query.strip() and p.passage.strip()]

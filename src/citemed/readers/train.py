@@ -20,7 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from citemed.readers.data import STANCES, Pair, training_pairs
+from citemed.readers.evidence_data import evidence_pairs
 from citemed.readers.model import FROZEN, ReaderConfig, build, load, save, tokenizer
+
+# What each reader reads: one sentence (`passage`) or the cited set at once (`evidence`).
+TASKS = {"passage": training_pairs, "evidence": evidence_pairs}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TrainOptions:
     # this share of the relevance-only pairs (so relevance is not forgotten).
     init: Path | None = None
     relevance_share: float = 1.0
+    task: str = "passage"
 
 
 def _batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
@@ -124,7 +129,7 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
     random.seed(options.seed)
     torch.set_num_threads(options.threads)
     rng = random.Random(options.seed)
-    pairs = training_pairs(options.data, options.seed)
+    pairs = TASKS[options.task](options.data, options.seed)
     if options.limit is not None:
         pairs = pairs[:options.limit]
     train_pairs = [p for p in pairs if not p.dev]
@@ -210,7 +215,7 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
                           relevance_threshold=figures["relevance_threshold"],
                           max_tokens=options.max_tokens)
     meta = {"options": {k: str(v) for k, v in asdict(options).items()},
-            "commit": commit, "train_pairs": len(train_pairs), "dev": figures,
+            "commit": commit, "task": options.task, "train_pairs": len(train_pairs), "dev": figures,
             "sources": dict(Counter(p.source for p in train_pairs))}
     save(net, options.out, config, {"training": meta})
     log(json.dumps(figures))

@@ -1,0 +1,194 @@
+"""Training examples for the evidence-set reader, built from the TRAINING splits only.
+
+The passage reader (`readers.data`) reads one sentence at a time; a verdict pooled from single
+sentences misses what only the set says ("no difference was found" after "we compared X with
+Y"). The evidence-set reader reads the question with several evidence passages at once, as the
+page cites them (`evidence_text`), and learns two things: does this set of passages answer the
+question (relevance head), and what does it say (stance head: yes / no / neutral).
+
+Examples per source, each a random *view* (a subset of passages in random order, sometimes with
+off-topic passages mixed in, as a retrieved set has):
+
+- BioASQ 1B-6B yes/no questions: views of their gold snippets with the gold answer; "no"
+  questions (18%) get more views. Every BioASQ question (also factoid, list, summary) gives
+  "answers" views and two "does not answer" views: the snippets of the nearest other question,
+  and its own snippets under a facet-swapped question (`data.swap_concept`).
+- PubMedQA train_dev: sentences of the abstract without its conclusion (the library's copy of a
+  test abstract has none) with yes / no / maybe (neutral); another abstract as "does not answer".
+- SciFact, HealthVer, COVID-Fact train: a claim with its rationale sentences (SUPPORT = yes,
+  CONTRADICT = no), sometimes with other sentences of the abstract mixed in.
+
+The development split is the passage reader's (`data.is_dev`, by question id), so questions
+held out for choosing thresholds are held out of both readers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from citemed.readers.data import (
+    CLAIM_LABEL,
+    MAYBE_LABEL,
+    Bm25,
+    Pair,
+    bioasq_snippets,
+    clean,
+    idf_table,
+    jsonl_rows,
+    read_json,
+    swap_concept,
+)
+from citemed.text import split_sentences
+
+MAX_PASSAGES = 6
+# Views per yes/no question by gold answer: "no" is the rare class.
+VIEWS = {"yes": 2, "no": 7}
+# Share of the other BioASQ questions (factoid, list, summary) used: they teach only whether a
+# set answers, and the whole set would double the training time on 2 cores.
+OPEN_SHARE = 0.35
+
+
+def _view(rng: random.Random, own: list[tuple[str, str]], noise: list[tuple[str, str]],
+          most: int = MAX_PASSAGES) -> list[tuple[str, str]]:
+    """A random subset of `own` in random order, with at most two `noise` passages half the
+    time (a retrieved set is rarely clean)."""
+    chosen = rng.sample(own, rng.randint(1, min(most, len(own))))
+    if noise and rng.random() < 0.5:
+        for item in rng.sample(noise, min(len(noise), rng.randint(1, 2))):
+            chosen.insert(rng.randrange(len(chosen) + 1), item)
+    return chosen
+
+
+def bioasq_evidence(data: Path, rng: random.Random) -> list[Pair]:
+    questions, titles, snippets = bioasq_snippets(data)
+    own: dict[int, list[tuple[str, str]]] = defaultdict(list)  # question -> (document, text)
+    for qi, doc, text in snippets:
+        if (doc, text) not in own[qi]:
+            own[qi].append((doc, text))
+    order = [qi for qi in range(len(questions)) if own.get(qi)]
+    bodies = [" ".join(str(questions[qi].get("body", "")).split()) for qi in order]
+    index = Bm25(bodies)
+    idf = idf_table([t for qi in order for _, t in own[qi]])
+
+    def items(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(titles.get(doc, ""), text) for doc, text in pairs]
+
+    examples: list[Pair] = []
+    for number, qi in enumerate(order):
+        question, body = questions[qi], bodies[number]
+        if not body:
+            continue
+        group = f"bioasq:{question.get('id')}"
+        near = [order[i] for i in index.top(body, 4) if order[i] != qi]
+        noise = items(own[near[0]]) if near else []
+        gold = items(own[qi])
+        answer = str(question.get("exact_answer", "")).strip().lower()
+        stance = answer if question.get("type") == "yesno" and answer in VIEWS else None
+        if stance is None and rng.random() > OPEN_SHARE:
+            continue
+        for _ in range(VIEWS[stance] if stance else 1):
+            examples.append(Pair("bioasq", group, body, evidence_text(_view(rng, gold, noise)),
+                                 True, stance))
+        if not near:
+            continue
+        examples.append(Pair("bioasq", group, body, evidence_text(_view(rng, noise, [])),
+                             False, "neutral" if stance else None))
+        swapped = swap_concept(body, " ".join(t for _, t in gold), noise[0][1], idf, rng)
+        if swapped:
+            examples.append(Pair("bioasq-facet", group, swapped,
+                                 evidence_text(_view(rng, gold, [])), False,
+                                 "neutral" if stance else None))
+    return examples
+
+
+def pubmedqa_evidence(data: Path, rng: random.Random, views: int = 2) -> list[Pair]:
+    folder = data / "pubmedqa"
+    train = set(read_json(folder / "pqal_split_pmids.json")["train_dev"])  # type: ignore[index]
+    records = read_json(folder / "ori_pqal.json")
+    assert isinstance(records, dict)
+    pmids = [p for p in records if p in train]
+    sentences = {p: [s.text for c in records[p].get("CONTEXTS", [])
+                     for s in split_sentences(" ".join(str(c).split()))] for p in pmids}
+    examples: list[Pair] = []
+    for pmid in pmids:
+        record, own = records[pmid], [("", s) for s in sentences[pmid]]
+        query = str(record.get("QUESTION", ""))
+        stance = MAYBE_LABEL.get(str(record.get("final_decision", "")))
+        if not own or not query.strip() or stance is None:
+            continue
+        group = f"pubmedqa:{pmid}"
+        # The answer is mostly in the results: the last sentences are always kept.
+        tail = own[-3:]
+        for _ in range(views):
+            head = rng.sample(own[:-3], min(len(own) - 3, rng.randint(0, 3))) if len(own) > 3 \
+                else []
+            examples.append(Pair("pubmedqa", group, query, evidence_text([*head, *tail]), True,
+                                 stance))
+        other = rng.choice(pmids)
+        if other != pmid and sentences[other]:
+            examples.append(Pair("pubmedqa", group, query,
+                                 evidence_text([("", s) for s in sentences[other][-4:]]),
+                                 False, "neutral", 0.5))
+    return examples
+
+
+def claim_evidence(folder: Path, claims_file: str, name: str, rng: random.Random,
+                   weight: float = 1.0, *, claims: int | None = None) -> list[Pair]:
+    corpus = {str(row["doc_id"]): row for row in jsonl_rows(folder / "corpus.jsonl")}
+    rows = list(jsonl_rows(folder / claims_file))
+    if claims is not None and claims < len(rows):
+        rows = rng.sample(rows, claims)
+    examples: list[Pair] = []
+    for claim in rows:
+        text = " ".join(str(claim.get("claim", "")).split())
+        group = f"{name}:{claim.get('id')}"
+        for doc_id, sets in (claim.get("evidence") or {}).items():
+            doc = corpus.get(str(doc_id))
+            if not doc or not sets:
+                continue
+            sentences = [" ".join(str(s).split()) for s in doc.get("abstract", [])]
+            title = str(doc.get("title", ""))
+            labels = {CLAIM_LABEL.get(str(e.get("label"))) for e in sets} - {None}
+            if len(labels) != 1:
+                continue
+            marked = sorted({i for e in sets for i in e.get("sentences", [])
+                             if 0 <= i < len(sentences)})
+            if not marked:
+                continue
+            rationale = [(title, sentences[i]) for i in marked]
+            others = [(title, s) for i, s in enumerate(sentences) if i not in marked]
+            examples.append(Pair(name, group, text, evidence_text(_view(rng, rationale, others)),
+                                 True, labels.pop(), weight))
+            if others:
+                examples.append(Pair(name, group, text,
+                                     evidence_text(rng.sample(others, min(3, len(others)))),
+                                     False, "neutral", 0.5 * weight))
+    return examples
+
+
+def evidence_text(items: list[tuple[str, str]]) -> str:
+    """What the evidence-set reader sees: passages in order, each document's title once
+    before its first sentence ("Title | s1 s2 || Other title | s3")."""
+    groups: dict[str, list[str]] = {}
+    for title, sentence in items:
+        groups.setdefault(" ".join(title.split()), []).append(" ".join(sentence.split()))
+    return " || ".join(f"{title} | {' '.join(s)}" if title else " ".join(s)
+                       for title, s in groups.items())
+
+
+def evidence_pairs(data: Path, seed: int = 13) -> list[Pair]:
+    """Every evidence-set example, in a fixed order for a fixed seed."""
+    rng = random.Random(seed)
+    examples = [
+        *bioasq_evidence(data, rng),
+        *pubmedqa_evidence(data, rng),
+        *claim_evidence(data / "scifact", "claims_train.jsonl", "scifact", rng),
+        *claim_evidence(data / "healthver", "claims_train.jsonl", "healthver", rng, 0.7,
+                        claims=400),
+        *claim_evidence(data / "covidfact", "claims_train.jsonl", "covidfact", rng, 0.5,
+                        claims=600),
+    ]
+    return [Pair(p.source, p.group, clean(p.query), clean(p.passage), p.relevant, p.stance,
+                 p.weight) for p in examples if p.query.strip() and p.passage.strip()]
