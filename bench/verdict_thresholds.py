@@ -3,12 +3,15 @@
 Two development sets, both held out from the evidence reader's training:
 - BioASQ 1B-6B yes/no questions of the reader's dev split, asked of all 1B-6B snippets;
 - PubMedQA train_dev questions of the reader's dev split, asked of the 1,000 abstracts without
-  their conclusions (gold yes / no / maybe; "insufficient" and "uncertain" count as maybe).
+  their conclusions (gold yes / no / maybe; "insufficient" and "uncertain" count as maybe);
+- the same BioASQ questions asked of the snippets without their gold documents (in folds, as
+  the answerability_dev set): any verdict there is wrong.
 
     python bench/verdict_thresholds.py --data ../shared/data [--limit N] [--reader DIR]
 
 Each question is asked once per `verdict_concepts` rule (every / focus / none) through the real
-engine; then the pooled lean thresholds are swept. One JSON line per (set, rule, thresholds),
+engine; then the share of the lean given to the evidence-set reader, its set-relevance gate and
+the lean thresholds are swept. One JSON line per (set, rule, weight, gate) at its best leans,
 then the best per set and rule. Never run it on a test split.
 """
 
@@ -27,6 +30,7 @@ from citemed.eval.answers import (
     _bioasq_questions,
     _pubmedqa_items,
     _read,
+    answerability_folds,
     temporary_library,
 )
 from citemed.model import VerdictConcepts
@@ -35,23 +39,36 @@ from citemed.sources.bioasq import BioASQReader
 from citemed.sources.pubmedqa import PubMedQAReader
 
 RULES: tuple[str, ...] = get_args(VerdictConcepts)
+WITHHELD = "withheld"  # the right outcome when the library holds no gold document
 STEPS = [i / 10 for i in range(0, 6)]
+
+
+# Shares of the final lean given to the evidence-set reader, and set-relevance gates, swept.
+WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0]
+GATES = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6]
 
 
 def _verdict(lean: float, yes: float, no: float) -> str:
     return "yes" if lean > 0 and lean >= yes else "no" if lean < 0 and -lean >= no else "uncertain"
 
 
-def _rows(engine: Engine, items: list[tuple[str, str]], dump=None) -> list[dict]:
+def _rows(engine: Engine, items: list[tuple[str, str]], dump=None,
+          tag: dict | None = None) -> list[dict]:
+    """Per question: the sentence-pooled lean and the evidence-set reading, captured from the
+    engine's own `decide` call (None when the page withheld the verdict before pooling)."""
     import citemed.compose as compose
 
-    seen: list = []
+    seen: dict = {}
     decide = compose.decide
 
-    def capture(cited):  # the readings the verdict pooled, for the offline dump
-        seen[:] = [(c.document_id, c.kind_weight, c.reading.relevance, c.reading.yes,
-                    c.reading.no, c.reading.neutral) for c in cited]
-        return decide(cited)
+    def capture(cited, evidence=None):
+        _, _, scores = decide(cited)
+        seen.update(sentences=scores.get("yes", 0.0) - scores.get("no", 0.0),
+                    evidence=None if evidence is None else
+                    [evidence.relevance, evidence.yes, evidence.no, evidence.neutral],
+                    cited=[(c.document_id, c.kind_weight, c.reading.relevance, c.reading.yes,
+                            c.reading.no, c.reading.neutral, c.coverage) for c in cited])
+        return decide(cited, evidence)
 
     rows = []
     compose.decide = capture
@@ -59,37 +76,65 @@ def _rows(engine: Engine, items: list[tuple[str, str]], dump=None) -> list[dict]
         for question, gold in items:
             seen.clear()
             answer = engine.ask(question)
-            scores = answer.direct_answer.verdict_scores
-            withheld = answer.direct_answer.verdict in (None, "insufficient")
-            rows.append({"gold": gold, "lean": None if withheld or not scores
-                         else scores.get("yes", 0.0) - scores.get("no", 0.0)})
+            withheld = answer.direct_answer.verdict in (None, "insufficient") or not seen
+            row = {**(tag or {}), "question": question, "gold": gold, "withheld": withheld,
+                   **seen}
+            rows.append(row)
             if dump is not None:
-                dump.write(json.dumps({"question": question, "gold": gold,
-                                       "withheld": withheld, "cited": seen}) + "\n")
+                dump.write(json.dumps(row) + "\n")
     finally:
         compose.decide = decide
     return rows
 
 
+def _guess(row: dict, weight: float, gate: float, yes_t: float, no_t: float,
+           undecided: str) -> str:
+    if row["withheld"]:
+        return undecided
+    lean = row["sentences"]
+    if row.get("evidence") is not None:
+        relevance, yes, no, _ = row["evidence"]
+        if relevance < gate:
+            return undecided
+        lean = (1 - weight) * lean + weight * (yes - no)
+    return _verdict(lean, yes_t, no_t).replace("uncertain", undecided)
+
+
+def _score(rows: list[dict], guesses: list[str]) -> dict:
+    gold_no = [g for g, r in zip(guesses, rows, strict=True) if r["gold"] == "no"]
+    n = max(1, len(rows))
+    return {"accuracy": round(sum(g == r["gold"] for g, r in zip(guesses, rows, strict=True))
+                              / n, 4),
+            "no_recall": round(sum(g == "no" for g in gold_no) / max(1, len(gold_no)), 4),
+            "decided": round(sum(g in ("yes", "no") for g in guesses) / n, 4)}
+
+
+def _report(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
+    print(json.dumps({"set": name, "verdict_concepts": rule, "questions": len(rows),
+                      "gold_no": sum(r["gold"] == "no" for r in rows),
+                      "withheld": sum(r["withheld"] for r in rows)}))
+    return _sweep(name, rule, rows, undecided)
+
+
 def _sweep(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
+    """One line per (weight, gate) at its best leans; returns the best line."""
     best: dict = {}
-    n = len(rows)
-    for yes_t in STEPS:
-        for no_t in STEPS:
-            guesses = [undecided if r["lean"] is None
-                       else _verdict(r["lean"], yes_t, no_t).replace("uncertain", undecided)
-                       for r in rows]
-            gold_no = [g for g, r in zip(guesses, rows, strict=True) if r["gold"] == "no"]
-            line = {"set": name, "verdict_concepts": rule, "yes_lean": yes_t, "no_lean": no_t,
-                    "accuracy": round(sum(g == r["gold"] for g, r in zip(guesses, rows,
-                                                                        strict=True)) / n, 4),
-                    "no_recall": round(sum(g == "no" for g in gold_no) / max(1, len(gold_no)),
-                                       4),
-                    "decided": round(sum(g in ("yes", "no") for g in guesses) / n, 4)}
-            print(json.dumps(line))
-            if not best or (line["accuracy"], line["no_recall"]) > (best["accuracy"],
-                                                                   best["no_recall"]):
-                best = line
+    for weight in WEIGHTS:
+        for gate in GATES:
+            top: dict = {}
+            for yes_t in STEPS:
+                for no_t in STEPS:
+                    line = {"set": name, "verdict_concepts": rule, "evidence_weight": weight,
+                            "evidence_answers": gate, "yes_lean": yes_t, "no_lean": no_t,
+                            **_score(rows, [_guess(r, weight, gate, yes_t, no_t, undecided)
+                                            for r in rows])}
+                    if not top or (line["accuracy"], line["no_recall"]) > (top["accuracy"],
+                                                                          top["no_recall"]):
+                        top = line
+            print(json.dumps(top))
+            if not best or (top["accuracy"], top["no_recall"]) > (best["accuracy"],
+                                                                  best["no_recall"]):
+                best = top
     return best
 
 
@@ -98,11 +143,12 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--reader", type=Path, default=None)
+    parser.add_argument("--evidence-reader", type=Path, default=None)
     parser.add_argument("--dump", type=Path, default=None,
-                        help="write each question's pooled readings here (JSON lines)")
+                        help="write each question's readings here (JSON lines, every rule)")
     args = parser.parse_args()
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
-    base = Settings(data=args.data, reader=args.reader)
+    base = Settings(data=args.data, reader=args.reader, evidence_reader=args.evidence_reader)
     bioasq = [(q["body"], str(q.get("exact_answer", "")).strip().lower())
               for q in _bioasq_questions(args.data, "yesno", args.limit, dev=True)]
     pubmedqa = [(q, gold) for _, q, gold in _pubmedqa_items(args.data, args.limit, dev=True)]
@@ -117,11 +163,23 @@ def main() -> int:
             for rule in RULES:
                 ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
                                library=engine.library)
-                rows = _rows(ruled, items, dump if rule == "none" else None)
-                print(json.dumps({"set": name, "verdict_concepts": rule, "questions": len(rows),
-                                  "gold_no": sum(r["gold"] == "no" for r in rows),
-                                  "withheld": sum(r["lean"] is None for r in rows)}))
-                best.append(_sweep(name, rule, rows, undecided))
+                rows = _rows(ruled, items, dump, {"set": name, "rule": rule})
+                best.append(_report(name, rule, rows, undecided))
+    # The same dev yes/no questions asked of the library without their gold documents: every
+    # verdict there is wrong, so "accuracy" is the share withheld (1 - verdict_rate).
+    questions = _bioasq_questions(args.data, "yesno", args.limit, dev=True)
+    docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
+    by_rule: dict[str, list[dict]] = {rule: [] for rule in RULES}
+    for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
+        with tempfile.TemporaryDirectory() as tmp, \
+                temporary_library(Path(tmp), kept, f"answerability{fold}", base) as engine:
+            for rule in RULES:
+                ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
+                               library=engine.library)
+                by_rule[rule].extend(_rows(ruled, [(q["body"], WITHHELD) for q in asked], dump,
+                                           {"set": "answerability_dev_yesno", "rule": rule}))
+    for rule, rows in by_rule.items():
+        best.append(_report("answerability_dev_yesno", rule, rows, WITHHELD))
     for line in best:
         print(json.dumps({"best": True, **line}))
     return 0

@@ -24,6 +24,7 @@ from citemed.errors import InputError
 from citemed.library import Library
 from citemed.model import Answer, Audience, Hit
 from citemed.readers import EvidenceReader
+from citemed.readers import evidence_reader as load_evidence_reader
 from citemed.readers import require as require_reader
 from citemed.retrieve import search as retrieve_search
 from citemed.settings import Settings
@@ -100,11 +101,18 @@ class Engine:
             if self.library.dense is not None:
                 encoder()
             self.reader()
+            self.evidence_reader()
             self.lay_vocabulary()
 
     def reader(self) -> EvidenceReader:
         """The evidence reader, loaded on first use (about a second) and shared."""
         return require_reader(self.settings.reader)
+
+    def evidence_reader(self) -> EvidenceReader | None:
+        """The evidence-set reader for verdicts, if installed and switched on."""
+        if not self.settings.evidence_verdict:
+            return None
+        return load_evidence_reader(self.settings.evidence_reader)
 
     def close(self) -> None:
         self.library.close()
@@ -146,7 +154,8 @@ class Engine:
             max_references=self.settings.max_references,
             max_bullets_per_section=self.settings.max_bullets_per_section,
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
-            reader=self.reader(), threshold=self.settings.reader_threshold,
+            reader=self.reader(), evidence_reader=self.evidence_reader(),
+            threshold=self.settings.reader_threshold,
             verdict_concepts=self.settings.verdict_concepts,
             max_bullets=self.settings.max_bullets,
             max_key_findings=self.settings.max_key_findings,

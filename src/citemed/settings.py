@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of evidence-reader weights (reader.safetensors, reader.json) that "
         "decide relevance and stance; default: the weights shipped in citemed/readers/weights.")
+    evidence_reader: Path | None = Field(
+        default=None,
+        description="Folder of the evidence-set reader's weights, which reads a yes/no "
+        "question with all its cited passages at once for the verdict; default: the weights "
+        "shipped in citemed/readers/evidence_weights.")
+    evidence_verdict: bool = Field(
+        True, description="Let the evidence-set reader join the yes/no verdict (when its "
+        "weights are installed); off = the verdict is pooled from single-sentence readings.")
     reader_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "

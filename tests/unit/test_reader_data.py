@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from citemed.readers.data import _idf, swap_concept
+from citemed.readers.data import idf_table, swap_concept
 
 SNIPPETS = [
     "HPV vaccination prevents cervical intraepithelial neoplasia in young women.",
@@ -16,7 +16,7 @@ SNIPPETS = [
 
 
 def test_swap_replaces_the_most_specific_named_word_with_a_near_topic_word():
-    idf = _idf(SNIPPETS)
+    idf = idf_table(SNIPPETS)
     swapped = swap_concept("Is HPV vaccination effective against cervical lesions?",
                            SNIPPETS[0], SNIPPETS[1], idf, random.Random(0))
     assert swapped is not None
@@ -28,6 +28,6 @@ def test_swap_replaces_the_most_specific_named_word_with_a_near_topic_word():
 
 
 def test_no_swap_when_the_passage_names_nothing_of_the_question():
-    idf = _idf(SNIPPETS)
+    idf = idf_table(SNIPPETS)
     assert swap_concept("Does aspirin reduce preeclampsia?", SNIPPETS[0], SNIPPETS[1], idf,
                         random.Random(0)) is None

@@ -309,7 +309,8 @@ def adapt(answer: Answer, audience: Audience, *, vocabulary: dict[str, str] | No
     if audience == "patient" and not adapted.abstained:
         _for_patient(adapted, Rewriter(vocabulary if vocabulary is not None
                                        else build_vocabulary({})), max_sections, max_bullets)
-    for statement in [adapted.direct_answer, *adapted.all_bullets()]:
+    statements: list[Bullet | DirectAnswer] = [adapted.direct_answer, *adapted.all_bullets()]
+    for statement in statements:
         _capitalise_start(statement)
     _renumber_references(adapted)
     if audience == "patient":

@@ -35,7 +35,7 @@ from citemed.model import (
     Hit,
     VerdictConcepts,
 )
-from citemed.readers import EvidenceReader
+from citemed.readers import EvidenceReader, evidence_text
 from citemed.readers import require as require_reader
 from citemed.text import STOPWORDS, raw_tokens, tokenize
 
@@ -97,6 +97,7 @@ def compose(
     max_bullets_per_section: int = 4,
     idf: Callable[[str], float] | None = None,
     verdict_reader: LLMVerdictReader | None = None,
+    evidence_reader: EvidenceReader | None = None,
     threshold: float | None = None,
     verdict_concepts: VerdictConcepts = "focus",
     max_bullets: int = 14,
@@ -108,7 +109,9 @@ def compose(
 
     The evidence `reader` (default: the shipped weights) decides which sentences address the
     question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
-    reading of the cited sentences. The page's text stays extractive either way. `threshold`
+    reading of the cited sentences. The page's text stays extractive either way. With an
+    `evidence_reader` (the evidence-set reader) the cited passages are also read together and
+    that reading joins the verdict. `threshold`
     overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
     concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
     `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
@@ -164,10 +167,16 @@ def compose(
                                         for draft in shown for hit, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
     if analysis.is_yesno:
-        verdict, summary, scores = decide([
-            CitedReading(c.document.id, c.document_weight, c.reading,
-                         relevance.share(named(c.hit, c.sentence.text)))
-            for draft in shown for c in draft.candidates])
+        cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
+                                  relevance.share(named(c.hit, c.sentence.text))))
+                 for draft in shown for c in draft.candidates]
+        evidence = None
+        if evidence_reader is not None and cited:
+            # Strongest votes first: the reader's token limit cuts the weakest passages.
+            ranked = sorted(cited, key=lambda pair: -pair[1].vote)
+            items = list(dict.fromkeys((c.document.title, c.sentence.text) for c, _ in ranked))
+            evidence = evidence_reader.read(question, [evidence_text(items)])[0]
+        verdict, summary, scores = decide([reading for _, reading in cited], evidence)
         if verdict_reader is not None:
             texts = list(dict.fromkeys(sentence.text for draft in shown
                                        for _, sentence in draft.sources))
@@ -193,7 +202,7 @@ def compose(
     )
     sections = []
     for facet, bullets in drafts:
-        section = AnswerSection(facet=facet, title=FACET_TITLES[facet])  # type: ignore[arg-type]
+        section = AnswerSection(facet=facet, title=FACET_TITLES[facet])
         for draft in bullets:
             section.bullets.append(Bullet(
                 text=draft.text, citations=_cite(citations, draft.sources),

@@ -25,6 +25,11 @@ DOCUMENT_SIDE = 0.2
 # screening sentence that never says "vaccination" weighs less on a vaccination question than
 # one that names everything asked.
 COVERAGE_POWER = 2.0
+# The evidence-set reader (all cited passages read together with the question): the share of
+# the final lean that is its lean, the rest pooled from the sentences; and the least it must
+# find that the set answers the question ("relevance" of the set) for any verdict.
+EVIDENCE_WEIGHT = 0.5
+EVIDENCE_ANSWERS = 0.0
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,11 @@ class CitedReading:
         return self.reading.relevance * self.coverage ** COVERAGE_POWER
 
 
-def decide(cited: list[CitedReading]) -> tuple[Verdict, EvidenceSummary, dict[str, float]]:
-    """Verdict, per-document counts and pooled stance (`maybe` = the neutral share)."""
+def decide(cited: list[CitedReading], evidence: Reading | None = None,
+           ) -> tuple[Verdict, EvidenceSummary, dict[str, float]]:
+    """Verdict, per-document counts and pooled stance (`maybe` = the neutral share); with the
+    evidence-set reader's reading of the cited set, its stance is blended in and its
+    relevance gates the verdict (`answers` in the scores)."""
     if not cited:
         return "insufficient", EvidenceSummary(), {}
     by_document: dict[str, list[CitedReading]] = defaultdict(list)
@@ -64,6 +72,10 @@ def decide(cited: list[CitedReading]) -> tuple[Verdict, EvidenceSummary, dict[st
             pooled[name] += weight * value
         leans.append(shares["yes"] - shares["no"])
     pooled = {name: value / (total or 1.0) for name, value in pooled.items()}
+    if evidence is not None:
+        read = {"yes": evidence.yes, "no": evidence.no, "maybe": evidence.neutral}
+        pooled = {name: (1 - EVIDENCE_WEIGHT) * value + EVIDENCE_WEIGHT * read[name]
+                  for name, value in pooled.items()}
     summary = EvidenceSummary(
         supporting=sum(1 for lean in leans if lean >= DOCUMENT_SIDE),
         opposing=sum(1 for lean in leans if lean <= -DOCUMENT_SIDE),
@@ -72,4 +84,8 @@ def decide(cited: list[CitedReading]) -> tuple[Verdict, EvidenceSummary, dict[st
     lean = pooled["yes"] - pooled["no"]
     verdict: Verdict = ("yes" if lean > 0 and lean >= YES_LEAN else
                         "no" if lean < 0 and -lean >= NO_LEAN else "uncertain")
+    if evidence is not None:
+        pooled["answers"] = evidence.relevance
+        if evidence.relevance < EVIDENCE_ANSWERS:
+            verdict = "insufficient"
     return verdict, summary, {name: round(value, 4) for name, value in pooled.items()}

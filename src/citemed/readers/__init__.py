@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citemed.errors import CiteMedError
-from citemed.readers.data import passage
+from citemed.readers.data import evidence_text, passage
 from citemed.readers.model import ReaderConfig, load, tokenizer
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
+# The evidence-set reader: the same network reading the question with all cited passages at once
+# (`evidence_text`), trained by `citemed models train --task evidence`.
+EVIDENCE_WEIGHTS_DIR = Path(__file__).with_name("evidence_weights")
 BATCH = 32
 CACHE_SIZE = 50_000
 
-__all__ = ["WEIGHTS_DIR", "EvidenceReader", "Reading", "passage"]
+__all__ = ["EVIDENCE_WEIGHTS_DIR", "WEIGHTS_DIR", "EvidenceReader", "Reading", "evidence_text",
+           "passage"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +122,10 @@ def require(folder: Path | None = None) -> EvidenceReader:
         raise CiteMedError("the evidence reader is not installed: pip install 'citemed[dense]' "
                            "and keep src/citemed/readers/weights (or set CITEMED_READER)")
     return EvidenceReader.shared(folder)
+
+
+def evidence_reader(folder: Path | None = None) -> EvidenceReader | None:
+    """The evidence-set reader, or None when its weights are not installed (the verdict is then
+    pooled from the sentence readings alone)."""
+    folder = folder or EVIDENCE_WEIGHTS_DIR
+    return EvidenceReader.shared(folder) if available(folder) else None

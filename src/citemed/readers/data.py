@@ -71,6 +71,16 @@ def passage(title: str, sentence: str) -> str:
     return f"{title} | {sentence}" if title and title != sentence else sentence
 
 
+def evidence_text(items: list[tuple[str, str]]) -> str:
+    """What the evidence-set reader sees: passages in order, each document's title once
+    before its first sentence ("Title | s1 s2 || Other title | s3")."""
+    groups: dict[str, list[str]] = {}
+    for title, sentence in items:
+        groups.setdefault(" ".join(title.split()), []).append(" ".join(sentence.split()))
+    return " || ".join(f"{title} | {' '.join(s)}" if title else " ".join(s)
+                       for title, s in groups.items())
+
+
 def read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

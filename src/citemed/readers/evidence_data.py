@@ -35,6 +35,7 @@ from citemed.readers.data import (
     Pair,
     bioasq_snippets,
     clean,
+    evidence_text,
     idf_table,
     jsonl_rows,
     read_json,
@@ -166,16 +167,6 @@ def claim_evidence(folder: Path, claims_file: str, name: str, rng: random.Random
                                      evidence_text(rng.sample(others, min(3, len(others)))),
                                      False, "neutral", 0.5 * weight))
     return examples
-
-
-def evidence_text(items: list[tuple[str, str]]) -> str:
-    """What the evidence-set reader sees: passages in order, each document's title once
-    before its first sentence ("Title | s1 s2 || Other title | s3")."""
-    groups: dict[str, list[str]] = {}
-    for title, sentence in items:
-        groups.setdefault(" ".join(title.split()), []).append(" ".join(sentence.split()))
-    return " || ".join(f"{title} | {' '.join(s)}" if title else " ".join(s)
-                       for title, s in groups.items())
 
 
 def evidence_pairs(data: Path, seed: int = 13) -> list[Pair]:
