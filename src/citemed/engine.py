@@ -155,6 +155,7 @@ class Engine:
             max_bullets_per_section=self.settings.max_bullets_per_section,
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
             reader=self.reader(), evidence_reader=self.evidence_reader(),
+            answers_gate=self.settings.evidence_answers,
             threshold=self.settings.reader_threshold,
             verdict_concepts=self.settings.verdict_concepts,
             max_bullets=self.settings.max_bullets,

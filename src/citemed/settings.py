@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     evidence_verdict: bool = Field(
         True, description="Let the evidence-set reader join the yes/no verdict (when its "
         "weights are installed); off = the verdict is pooled from single-sentence readings.")
+    evidence_answers: float = Field(
+        0.0, ge=0.0, le=1.0, description="Least the evidence-set reader must find that the "
+        "cited passages, read together, answer the question (0-1); below it the page says the "
+        "library holds no direct evidence. 0 = off.")
     reader_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "

@@ -8,9 +8,11 @@ from citemed.compose import compose
 from citemed.compose.facets import facet_of, sentence_role
 from citemed.compose.question import analyze_question, question_type, section_plan
 from citemed.compose.select import is_fragment, reads_alone, trim
+from citemed.compose.verdict import EVIDENCE_ANSWERS
 from citemed.engine import Engine
 from citemed.eval.answer_metrics import traceability
 from citemed.model import Document, Hit, Kind
+from citemed.readers import evidence_reader
 from citemed.render import to_markdown, to_text
 from citemed.sources.base import make_section
 
@@ -207,16 +209,41 @@ def test_numbers_are_kept_exactly_and_every_statement_is_traceable():
 
 
 def test_negative_evidence_gives_a_no_verdict():
-    trial = _doc("4", "Vitamin X for aromatase inhibitor arthralgia: a randomized trial", [
-        ("RESULTS", "Vitamin X did not reduce aromatase inhibitor arthralgia compared with "
-                    "placebo (p=0.62). There was no significant difference in arthralgia "
-                    "scores between the vitamin X and placebo groups."),
-    ], kind=Kind.RANDOMIZED_TRIAL)
-    answer = compose("Does vitamin X reduce aromatase inhibitor arthralgia?", _hits(trial))
+    answer = compose("Does vitamin X reduce aromatase inhibitor arthralgia?",
+                     _hits(_negative_trial()))
     assert answer.direct_answer.verdict == "no"
     # The reader's v3 weights read "did not reduce" only weakly as "no" (docs/notes/issue-13.md):
     # the trial may count as neutral in the summary, never as supporting.
     assert answer.evidence_summary is not None and answer.evidence_summary.supporting == 0
+
+
+def _negative_trial() -> Document:
+    return _doc("4", "Vitamin X for aromatase inhibitor arthralgia: a randomized trial", [
+        ("RESULTS", "Vitamin X did not reduce aromatase inhibitor arthralgia compared with "
+                    "placebo (p=0.62). There was no significant difference in arthralgia "
+                    "scores between the vitamin X and placebo groups."),
+    ], kind=Kind.RANDOMIZED_TRIAL)
+
+
+def test_the_evidence_set_reader_reads_the_cited_trial_and_says_no():
+    answer = compose("Does vitamin X reduce aromatase inhibitor arthralgia?",
+                     _hits(_negative_trial()), evidence_reader=evidence_reader())
+    scores = answer.direct_answer.verdict_scores
+    assert answer.direct_answer.verdict == "no"
+    # The set was read (its relevance is reported) and found to answer the question.
+    assert scores["answers"] >= EVIDENCE_ANSWERS
+    assert scores["no"] > scores["yes"]
+
+
+def test_the_page_abstains_when_the_cited_set_falls_below_the_answers_gate():
+    question = "Does vitamin X reduce aromatase inhibitor arthralgia?"
+    hits = _hits(_negative_trial())
+    assert not compose(question, hits, evidence_reader=evidence_reader()).abstained
+    # No reading reaches relevance 1.0: the gate at 1.0 must turn the page into an abstention.
+    gated = compose(question, hits, evidence_reader=evidence_reader(), answers_gate=1.0)
+    assert gated.abstained and not gated.all_bullets()
+    assert gated.direct_answer.verdict == "insufficient"
+    assert "no direct evidence" in gated.direct_answer.text
 
 
 def test_abstains_instead_of_padding_with_loosely_related_sources(library):

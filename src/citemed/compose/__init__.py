@@ -98,6 +98,7 @@ def compose(
     idf: Callable[[str], float] | None = None,
     verdict_reader: LLMVerdictReader | None = None,
     evidence_reader: EvidenceReader | None = None,
+    answers_gate: float = 0.0,
     threshold: float | None = None,
     verdict_concepts: VerdictConcepts = "focus",
     max_bullets: int = 14,
@@ -111,7 +112,7 @@ def compose(
     question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
     reading of the cited sentences. The page's text stays extractive either way. With an
     `evidence_reader` (the evidence-set reader) the cited passages are also read together and
-    that reading joins the verdict. `threshold`
+    that reading joins the verdict; below `answers_gate` (the set's relevance) the page abstains. `threshold`
     overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
     concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
     `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
@@ -166,16 +167,20 @@ def compose(
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
+    cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
+                              relevance.share(named(c.hit, c.sentence.text))))
+             for draft in shown for c in draft.candidates]
+    evidence = None
+    if evidence_reader is not None and cited:
+        # Strongest votes first: the reader's token limit cuts the weakest passages.
+        ranked = sorted(cited, key=lambda pair: -pair[1].vote)
+        items = list(dict.fromkeys((c.document.title, c.sentence.text) for c, _ in ranked))
+        evidence = evidence_reader.read(question, [evidence_text(items)])[0]
+        if evidence.relevance < answers_gate:
+            # Each passage passed the sentence reader, but read together they answer another
+            # question: say the library lacks evidence rather than show them.
+            return _abstain(analysis, audience, _unnamed(analysis, relevance, considered))
     if analysis.is_yesno:
-        cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
-                                  relevance.share(named(c.hit, c.sentence.text))))
-                 for draft in shown for c in draft.candidates]
-        evidence = None
-        if evidence_reader is not None and cited:
-            # Strongest votes first: the reader's token limit cuts the weakest passages.
-            ranked = sorted(cited, key=lambda pair: -pair[1].vote)
-            items = list(dict.fromkeys((c.document.title, c.sentence.text) for c, _ in ranked))
-            evidence = evidence_reader.read(question, [evidence_text(items)])[0]
         verdict, summary, scores = decide([reading for _, reading in cited], evidence)
         if verdict_reader is not None:
             texts = list(dict.fromkeys(sentence.text for draft in shown

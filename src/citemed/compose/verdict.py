@@ -29,7 +29,7 @@ COVERAGE_POWER = 2.0
 # the final lean that is its lean, the rest pooled from the sentences; and the least it must
 # find that the set answers the question ("relevance" of the set) for any verdict.
 EVIDENCE_WEIGHT = 0.5
-EVIDENCE_ANSWERS = 0.0
+EVIDENCE_ANSWERS = 0.4
 
 
 @dataclass(frozen=True)

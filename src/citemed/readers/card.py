@@ -36,6 +36,8 @@ same two heads: **relevance** (does this set of passages answer the question) an
   (600 claims) train rationales (SUPPORT/CONTRADICT). Never read: PubMedQA test, BioASQ 7B-11B,
   SciFact dev, HealthVer dev/test, COVID-Fact test, LiveQA.
 """
+        use = ("not used as such: the composer's verdict weight and gate are chosen on "
+               "development questions, `compose/verdict.py`")
         command = (f"citemed models train --task evidence --init {options.get('init')} "
                    f"--max-tokens {options.get('max_tokens')} --out DIR --seed "
                    f"{options.get('seed')}")
@@ -57,6 +59,7 @@ question). Used by the composer to gate and order bullets and to pool the verdic
   BioASQ 7B-11B, SciFact dev, HealthVer dev/test, COVID-Fact test, LiveQA.
 """
         command = f"citemed models train --data ../shared/data --seed {options.get('seed')}"
+        use = "stored in `reader.json` and used by the composer"
     text = head + f"""- Pairs: {meta.get('train_pairs')} for training ({sources}); a 10% development split of
   questions (by a hash of the question id) for the threshold and the figures below.
 - Command: `{command}`
@@ -67,8 +70,7 @@ question). Used by the composer to gate and order bullets and to pool the verdic
 ## Development-split figures (training data held out by question)
 
 - pairs: {dev.get('pairs')}; relevance ROC AUC {dev.get('relevance_auc')}; best F1
-  {dev.get('relevance_f1')} at threshold {dev.get('relevance_threshold')} (stored in
-  `reader.json` and used by the composer).
+  {dev.get('relevance_f1')} at threshold {dev.get('relevance_threshold')} ({use}).
 
 | stance source | yes/no pairs | accuracy | macro-F1 |
 |---|---|---|---|
