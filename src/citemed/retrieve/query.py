@@ -12,6 +12,7 @@ Expansions get weights below 1 so an exact match always counts more.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from citemed.text import raw_tokens, tokenize
@@ -100,8 +101,8 @@ def spelling_variants(word: str) -> set[str]:
     return variants
 
 
-def analyze(text: str, *, vocab: dict[str, int] | None = None,
-            abbreviations: dict[str, list[str]] | None = None) -> Query:
+def analyze(text: str, *, vocab: Container[str] | None = None,
+            abbreviations: Mapping[str, list[str]] | None = None) -> Query:
     """Stemmed query terms with weights; expansions only when `vocab` holds them."""
     terms: dict[str, float] = {}
     for token in tokenize(text):
@@ -134,7 +135,7 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
     return query
 
 
-def _expand(query: Query, term: str, root: str, weight: float, vocab: dict[str, int],
+def _expand(query: Query, term: str, root: str, weight: float, vocab: Container[str],
             originals: set[str]) -> None:
     if term in originals or term not in vocab:
         return
