@@ -124,7 +124,9 @@ def analyze(text: str, *, vocab: Container[str] | None = None,
                 _expand(query, stem, root, SPELLING_WEIGHT, vocab, originals)
     for match in _ABBREVIATION_LIKE.finditer(text):
         stems = tokenize(match.group(0))
-        long_terms = (abbreviations or {}).get(match.group(0).lower(), [])
+        # `is None`, not truthiness: the library's mapping is in SQLite, and len() reads it all.
+        long_terms = abbreviations.get(match.group(0).lower(), []) if abbreviations is not None \
+            else []
         if not stems or not long_terms:
             continue
         for long_term in long_terms:
