@@ -181,3 +181,32 @@ def test_an_open_reader_keeps_its_snapshot_through_an_update(tmp_path):
     assert lib.lexical.version != index.version
     index.close()
     lib.close()
+
+
+def test_dense_rows_follow_the_lexical_rows_through_updates(tmp_path, monkeypatch):
+    from citemed.library import embed
+
+    def fake_heads(texts, cache_path, progress=None):  # no model: a vector per text
+        rng = [np.random.default_rng(abs(hash(text)) % 2**32) for text in texts]
+        return np.asarray([r.standard_normal(embed.DIM) for r in rng], dtype=np.float16)
+
+    monkeypatch.setattr(embed, "embed_heads", fake_heads)
+    lib = Library(Settings(library=tmp_path / "lib", dense=True), create=True)
+    lib.ingest_documents(_many(0, 20), source_name="t")
+    lib.refresh_indexes()
+    lib.ingest_documents([_doc(3, "Zebrafish fins", "Zebrafish regrow fins."),
+                          Deletion("t:004", "x")] + _many(20, 3), source_name="t")
+    lib.refresh_indexes()
+    aligned = lib.dense_rows()
+    assert aligned is not None
+    dense, to_dense, to_lexical = aligned
+    index = lib.lexical
+    assert len(index.segments) == 2 and not index.live.all()
+    for row in range(len(index.doc_ids)):
+        if index.live[row]:
+            assert dense.doc_ids[to_dense[row]] == index.doc_ids[row]
+        else:
+            assert to_dense[row] == -1
+    for dense_row, row in enumerate(to_lexical):
+        assert row == -1 or index.doc_ids[row] == dense.doc_ids[dense_row]
+    lib.close()
