@@ -149,6 +149,7 @@ def test_incremental_updates_equal_a_build_from_scratch(tmp_path):
 
 def test_updates_merge_many_segments_and_compact_dead_ones(tmp_path, monkeypatch):
     monkeypatch.setattr(lexical_build, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(lexical_build, "DF_CHUNK", 7)  # tombstones recount in many passes
     lib = _library(tmp_path / "lib", _many(0, 20))
     for start in range(20, 40, 5):
         lib.ingest_documents(_many(start, 5), source_name="t")

@@ -61,7 +61,7 @@ class Segment:
     sentence_cols: np.ndarray  # int32 sorted distinct term ids of each sentence
     sentence_start: np.ndarray  # int64 rows+1: a row's sentences, in reading order
     live: np.ndarray  # bool per row
-    df: np.ndarray  # float32 per column: live documents holding the term
+    df: np.ndarray  # int32 per column: live documents holding the term
 
     @classmethod
     def open(cls, folder: Path, name: str, tag: str) -> Segment:

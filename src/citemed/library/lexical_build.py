@@ -42,6 +42,7 @@ MAX_SEGMENTS = 8  # more after an update: all but the largest are merged into on
 MAX_DEAD_SHARE = 0.25  # a segment with more tombstoned rows than this is compacted
 HASH_BYTES = 16  # content-hash prefix kept per row: enough to tell a changed record
 LOAD_BATCH = 1000
+DF_CHUNK = 1 << 24  # postings per pass when tombstones recount document frequencies
 
 _TERMS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS terms (term TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
@@ -202,7 +203,7 @@ class _Writer:
         where = self.folder / segment.name
         tag = str(self.generation)
         np.save(where / f"live-{tag}.npy", live)
-        np.save(where / f"df-{tag}.npy", _live_df(segment, live))
+        np.save(where / f"df-{tag}.npy", _df_after(segment, segment.live & ~live))
         self._retired += [where / f"live-{segment.tag}.npy", where / f"df-{segment.tag}.npy"]
         return Segment.open(self.folder, segment.name, tag)
 
@@ -339,17 +340,20 @@ def _save_arrays(where: Path, arrays: dict[str, np.ndarray]) -> None:
     for key, values in arrays.items():
         np.save(tmp / f"{key}.npy", values)
     np.save(tmp / "live-0.npy", np.ones(len(arrays["ids"]), dtype=bool))
-    np.save(tmp / "df-0.npy", np.diff(arrays["ptr"]).astype(np.float32))
+    np.save(tmp / "df-0.npy", np.diff(arrays["ptr"]).astype(np.int32))
     tmp.rename(where)
 
 
-def _live_df(segment: Segment, live: np.ndarray) -> np.ndarray:
-    """Live documents per column: one vectorized pass over the segment's postings."""
-    if not len(segment.cols):
-        return np.zeros(0, dtype=np.float32)
-    # Every column holds at least one posting, so reduceat's segments are never empty.
-    return np.add.reduceat(live[segment.rows].astype(np.int64),
-                           np.asarray(segment.ptr[:-1])).astype(np.float32)
+def _df_after(segment: Segment, dying: np.ndarray) -> np.ndarray:
+    """The segment's live document frequencies once the `dying` rows (bool per row, all live
+    until now) are dead: the old counts minus the dying rows' postings per column, found in
+    chunks, so neither time nor memory grows with more than the segment's postings once."""
+    df = np.array(segment.df, dtype=np.int32)
+    for start in range(0, len(segment.rows), DF_CHUNK):
+        positions = np.flatnonzero(dying[segment.rows[start:start + DF_CHUNK]]) + start
+        columns = np.searchsorted(segment.ptr, positions, side="right") - 1
+        df -= np.bincount(columns, minlength=len(df)).astype(np.int32)
+    return df
 
 
 def _merged(chosen: list[Segment]) -> dict[str, np.ndarray] | None:
