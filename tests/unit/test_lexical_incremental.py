@@ -168,6 +168,20 @@ def test_updates_merge_many_segments_and_compact_dead_ones(tmp_path, monkeypatch
     scratch.close()
 
 
+def test_update_merges_leave_large_segments_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(lexical_build, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(lexical_build, "SEGMENT_ROWS", 40)  # small: below 10 rows
+    lib = _library(tmp_path / "lib", _many(0, 20))
+    base = lib.lexical.segments[0].name
+    for start in range(20, 60, 5):
+        lib.ingest_documents(_many(start, 5), source_name="t")
+        lib.refresh_indexes()
+        assert len(lib.lexical.segments) <= 3
+        assert lib.lexical.segments[0].name == base  # never rewritten
+    assert lib.lexical.live_count == 60
+    lib.close()
+
+
 def test_an_open_reader_keeps_its_snapshot_through_an_update(tmp_path):
     lib = _library(tmp_path / "lib", fixture_documents() + _many(0, 10))
     index = Library(Settings(library=tmp_path / "lib", dense=False)).lexical

@@ -38,7 +38,7 @@ TITLE_WEIGHT = 2  # title tokens count twice: titles state what an abstract is a
 # 0.964 to 0.980 (docs/notes/issue-6.md).
 TERMS_WEIGHT = 2
 SEGMENT_ROWS = 250_000  # documents per segment of a full build: bounds the build's memory
-MAX_SEGMENTS = 8  # more after an update: all but the largest are merged into one
+MAX_SEGMENTS = 8  # more after an update: the small ones are merged into one (merge_plan)
 MAX_DEAD_SHARE = 0.25  # a segment with more tombstoned rows than this is compacted
 HASH_BYTES = 16  # content-hash prefix kept per row: enough to tell a changed record
 LOAD_BATCH = 1000
@@ -216,12 +216,16 @@ class _Writer:
             self.conn.execute(f"DELETE FROM pairs WHERE doc_id IN ({marks})", chunk)
 
     def merge_plan(self) -> list[Segment]:
-        """Segments to merge after an update: mostly-dead ones, and all but the largest when
-        there are more than MAX_SEGMENTS."""
+        """Segments to merge after an update: mostly-dead ones and, when there are more than
+        MAX_SEGMENTS, the small ones (below a quarter of SEGMENT_ROWS: update segments), or
+        all but the largest when fewer than two are small."""
         plan = [s for s in self.segments if (~s.live).sum() > MAX_DEAD_SHARE * len(s)]
         if len(self.segments) > MAX_SEGMENTS:
-            largest = max(self.segments, key=len)
-            plan = [s for s in self.segments if s is not largest or s in plan]
+            small = [s for s in self.segments if len(s) < SEGMENT_ROWS // 4]
+            if len(small) < 2:
+                largest = max(self.segments, key=len)
+                small = [s for s in self.segments if s is not largest]
+            plan += [s for s in small if s not in plan]
         return plan
 
     def merge(self, chosen: list[Segment]) -> None:
