@@ -7,7 +7,8 @@
   rows of deleted and changed documents (a new live/df pair for each touched segment), indexes
   new and changed documents into one new segment, and merges when segments pile up or one is
   mostly dead. Comparing the store's (id, hash) pairs with the index reads no documents.
-- `merge` rewrites some segments' live rows as one segment (no tokenizing: postings are copied).
+- `merge` rewrites some segments' live rows as one segment (no tokenizing: postings are copied
+  in chunks into memory-mapped files).
 
 Every change ends by writing a new manifest (atomic rename); files it no longer names are
 removed after, which a reader that has them memory-mapped does not notice.
@@ -232,13 +233,11 @@ class _Writer:
         if not chosen or (len(chosen) == 1 and chosen[0].live.all()):
             return
         names = {s.name for s in chosen}
-        merged = _merged(chosen)
-        if merged is not None:
-            name = self._new_name()
-            _save_arrays(self.folder / name, merged)
+        name = self._new_name()
+        merged = _write_merged(self.folder / name, chosen)
         self._retired += [self.folder / s.name for s in chosen]
         self.segments = [s for s in self.segments if s.name not in names]
-        if merged is not None:
+        if merged:
             self.segments.append(Segment.open(self.folder, name, "0"))
 
     def commit(self, version: str) -> None:
@@ -338,9 +337,18 @@ def write_segment(where: Path, counts: _Counts) -> None:
 
 def _save_arrays(where: Path, arrays: dict[str, np.ndarray]) -> None:
     """A segment folder written beside its place and renamed in: never seen half-written."""
+    _finish(_fresh(where), where, arrays)
+
+
+def _fresh(where: Path) -> Path:
     tmp = where.with_name(where.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    return tmp
+
+
+def _finish(tmp: Path, where: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Save `arrays` beside those already in `tmp`, the first live/df pair, and rename in."""
     for key, values in arrays.items():
         np.save(tmp / f"{key}.npy", values)
     np.save(tmp / "live-0.npy", np.ones(len(arrays["ids"]), dtype=bool))
@@ -360,48 +368,77 @@ def _df_after(segment: Segment, dying: np.ndarray) -> np.ndarray:
     return df
 
 
-def _merged(chosen: list[Segment]) -> dict[str, np.ndarray] | None:
-    """The live rows of `chosen`, in their order, as one segment's arrays (None: no rows)."""
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in (
-        "ids", "hashes", "lengths", "kinds", "years", "cols", "rows", "tfs", "sentence_counts",
-        "sentence_cols", "sentences")}
-    offset = 0
-    for segment in chosen:
-        live = segment.live
-        new_row = np.cumsum(live) - 1 + offset
-        for key in ("ids", "hashes", "lengths", "kinds", "years"):
-            parts[key].append(np.asarray(getattr(segment, key))[live])
-        posting_cols = np.repeat(np.asarray(segment.cols), np.diff(segment.ptr))
-        keep = live[segment.rows]
-        parts["cols"].append(posting_cols[keep])
-        parts["rows"].append(new_row[np.asarray(segment.rows)[keep]].astype(np.int32))
-        parts["tfs"].append(np.asarray(segment.tfs)[keep])
-        starts = np.asarray(segment.sentence_start)
-        sentence_live = np.repeat(live, np.diff(starts))
-        parts["sentences"].append(np.diff(starts)[live])
-        sentence_sizes = np.diff(segment.sentence_ptr)
-        parts["sentence_counts"].append(sentence_sizes[sentence_live])
-        parts["sentence_cols"].append(
-            np.asarray(segment.sentence_cols)[np.repeat(sentence_live, sentence_sizes)])
-        offset += int(live.sum())
-    if not offset:
-        return None
-    joined = {key: np.concatenate(values) for key, values in parts.items()}
-    by_term = np.argsort(joined["cols"], kind="stable")  # segment order keeps rows increasing
-    cols, per_col = np.unique(joined["cols"][by_term], return_counts=True)
+def _write_merged(where: Path, chosen: list[Segment]) -> bool:
+    """The live rows of `chosen`, in their order, as one segment folder (False: no live rows).
+
+    Postings and sentence terms are copied straight into memory-mapped output files in
+    chunks, with no sort: a column's postings are its postings in each segment in turn (rows
+    keep increasing), placed from per-column counts (the live df). Memory stays at a chunk
+    plus a few arrays per row and per term, whatever the size of the segments.
+    """
+    total_rows = sum(int(s.live.sum()) for s in chosen)
+    if not total_rows:
+        return False
+    tmp = _fresh(where)
+    small = {key: np.concatenate([np.asarray(getattr(s, key))[s.live] for s in chosen])
+             for key in ("ids", "hashes", "lengths", "kinds", "years")}
+    small["order"] = np.argsort(small["ids"], kind="stable").astype(np.int64)
+    cols = np.unique(np.concatenate([s.cols for s in chosen]))
+    positions = [np.searchsorted(cols, s.cols) for s in chosen]
+    per_col = np.zeros(len(cols), dtype=np.int64)
+    for segment, at in zip(chosen, positions, strict=True):
+        np.add.at(per_col, at, np.asarray(segment.df, dtype=np.int64))
     ptr = np.zeros(len(cols) + 1, dtype=np.int64)
     np.cumsum(per_col, out=ptr[1:])
-    sentence_ptr = np.zeros(len(joined["sentence_counts"]) + 1, dtype=np.int64)
-    np.cumsum(joined["sentence_counts"], out=sentence_ptr[1:])
-    sentence_start = np.zeros(offset + 1, dtype=np.int64)
-    np.cumsum(joined["sentences"], out=sentence_start[1:])
-    ids = joined["ids"]
-    return {"ids": ids, "order": np.argsort(ids, kind="stable").astype(np.int64),
-            "hashes": joined["hashes"], "lengths": joined["lengths"], "kinds": joined["kinds"],
-            "years": joined["years"], "cols": cols.astype(np.int32), "ptr": ptr,
-            "rows": joined["rows"][by_term], "tfs": joined["tfs"][by_term],
-            "sentence_ptr": sentence_ptr, "sentence_cols": joined["sentence_cols"],
-            "sentence_start": sentence_start}
+    rows_out = np.lib.format.open_memmap(tmp / "rows.npy", "w+", np.int32, (int(ptr[-1]),))
+    tfs_out = np.lib.format.open_memmap(tmp / "tfs.npy", "w+", np.float32, (int(ptr[-1]),))
+    filled = ptr[:-1].copy()  # next free slot of each merged column
+    offset = 0
+    sentence_counts, starts = [], []
+    for segment, at in zip(chosen, positions, strict=True):
+        new_row = np.cumsum(segment.live) - 1 + offset
+        df = np.asarray(segment.df, dtype=np.int64)
+        kept_before_col = np.concatenate([[0], np.cumsum(df)])
+        kept = 0
+        for first in range(0, len(segment.rows), DF_CHUNK):
+            rows = segment.rows[first:first + DF_CHUNK]
+            keep = np.flatnonzero(segment.live[rows])
+            column = np.searchsorted(segment.ptr, keep + first, side="right") - 1
+            rank = np.arange(kept, kept + len(keep)) - kept_before_col[column]
+            slots = filled[at[column]] + rank
+            rows_out[slots] = new_row[rows[keep]]
+            tfs_out[slots] = segment.tfs[first:first + DF_CHUNK][keep]
+            kept += len(keep)
+        filled[at] += df
+        sizes = np.diff(segment.sentence_start)
+        starts.append(sizes[segment.live])
+        sentence_counts.append(np.diff(segment.sentence_ptr)[
+            np.repeat(segment.live, sizes)])
+        offset += int(segment.live.sum())
+    rows_out.flush()
+    tfs_out.flush()
+    del rows_out, tfs_out
+    counts = np.concatenate(sentence_counts)
+    sentence_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=sentence_ptr[1:])
+    sentence_cols = np.lib.format.open_memmap(tmp / "sentence_cols.npy", "w+", np.int32,
+                                              (int(sentence_ptr[-1]),))
+    filled_to = 0
+    for segment in chosen:  # each run of live rows is one slice of sentence terms
+        live = segment.live.astype(np.int8)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], live, [0]])))
+        for run_start, run_end in zip(edges[::2], edges[1::2], strict=True):
+            lo = int(segment.sentence_ptr[segment.sentence_start[run_start]])
+            hi = int(segment.sentence_ptr[segment.sentence_start[run_end]])
+            sentence_cols[filled_to:filled_to + hi - lo] = segment.sentence_cols[lo:hi]
+            filled_to += hi - lo
+    sentence_cols.flush()
+    del sentence_cols
+    sentence_start = np.zeros(total_rows + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(starts), out=sentence_start[1:])
+    _finish(tmp, where, {**small, "cols": cols.astype(np.int32), "ptr": ptr,
+                         "sentence_ptr": sentence_ptr, "sentence_start": sentence_start})
+    return True
 
 
 # ---------------------------------------------------------------------------- counting
