@@ -182,6 +182,32 @@ def test_update_merges_leave_large_segments_alone(tmp_path, monkeypatch):
     lib.close()
 
 
+def test_an_update_that_dies_before_its_manifest_is_redone_cleanly(tmp_path, monkeypatch):
+    zinc = [_doc(n, "Zinc fingers", "Zinc finger (ZF) proteins bind DNA.") for n in (100, 101)]
+    lib = _library(tmp_path / "lib", fixture_documents() + _many(0, 10) + zinc)
+    # Counted twice, this one definition would tie with the two above and win (first by id).
+    lib.ingest_documents(_many(10, 5) + [Deletion("t:002", "x"), _doc(
+        50, "Zebrafish", "Zebrafish fins (ZF) regrow.")], source_name="t")
+    replace = lexical_build.os.replace
+
+    def dies_at_the_manifest(src, dst):
+        if str(dst).endswith("manifest.json"):
+            raise OSError("disk full")
+        replace(src, dst)
+
+    monkeypatch.setattr(lexical_build.os, "replace", dies_at_the_manifest)
+    with pytest.raises(OSError):
+        lib.refresh_indexes()
+    monkeypatch.setattr(lexical_build.os, "replace", replace)
+    lib = Library(Settings(library=tmp_path / "lib", dense=False))
+    lib.refresh_indexes()  # the same update again, over the dead writer's files and pairs
+    assert lib.lexical.abbreviations["zf"] == ["zinc", "finger"]
+    scratch = _library(tmp_path / "scratch", list(lib.store.iter_documents()))
+    _assert_same(lib, scratch)
+    lib.close()
+    scratch.close()
+
+
 def test_an_open_reader_keeps_its_snapshot_through_an_update(tmp_path):
     lib = _library(tmp_path / "lib", fixture_documents() + _many(0, 10))
     index = Library(Settings(library=tmp_path / "lib", dense=False)).lexical

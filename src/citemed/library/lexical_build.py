@@ -90,7 +90,9 @@ def update(index: LexicalIndex, id_hashes: Iterable[tuple[str, str]],
     todo, stale = _difference(index, id_hashes)
     writer = _Writer(index.folder, dict(index.manifest), index.segments)
     writer.tombstone(stale)
-    writer.forget_pairs(stale)
+    # New ids too: a writer that died before its manifest may have stored their pairs.
+    writer.forget_pairs(np.concatenate([stale, np.asarray([t.encode() for t in todo],
+                                                          dtype=bytes)]))
     writer.add_documents(_loaded(todo, load), None)
     writer.merge(writer.merge_plan())
     writer.commit(version)
@@ -353,6 +355,7 @@ def _finish(tmp: Path, where: Path, arrays: dict[str, np.ndarray]) -> None:
         np.save(tmp / f"{key}.npy", values)
     np.save(tmp / "live-0.npy", np.ones(len(arrays["ids"]), dtype=bool))
     np.save(tmp / "df-0.npy", np.diff(arrays["ptr"]).astype(np.int32))
+    shutil.rmtree(where, ignore_errors=True)  # left by a writer that died before its manifest
     tmp.rename(where)
 
 
