@@ -91,3 +91,15 @@ def test_build_matches_the_plain_computation(tmp_path, monkeypatch, chunk, memo,
     assert index.idf("flu") == pytest.approx(math.log(1 + (n - df + 0.5) / (df + 0.5)))
     assert "zebrafish" not in index.vocab and index.idf("zebrafish") == pytest.approx(
         math.log(1 + (n + 0.5) / 0.5))
+
+
+def test_term_frequencies_beyond_uint16_keep_their_value(tmp_path):
+    docs = [Document(id=f"t:{n}", collection="t", kind=Kind.OTHER, title="Flu", source="t",
+                     sections=[make_section("Body", "flu " * count + "cough.")])
+            for n, count in enumerate([70_000, 3])]
+    index = lexical_build.build(tmp_path / "lexical", docs, version="v")
+    assert index.segments[0].tfs.dtype == np.float32
+    vocab, weights, _presence = _plain_bm25(docs)
+    np.testing.assert_allclose(index.scores({"flu": 1.0}), weights[:, vocab["flu"]], rtol=1e-6)
+    small = lexical_build.build(tmp_path / "small", docs[1:], version="v")
+    assert small.segments[0].tfs.dtype == np.uint16

@@ -56,7 +56,7 @@ class Segment:
     cols: np.ndarray  # int32 sorted term ids present in this segment
     ptr: np.ndarray  # int64 len(cols)+1: postings of cols[i] are rows/tfs[ptr[i]:ptr[i+1]]
     rows: np.ndarray  # int32 local rows, increasing within each column
-    tfs: np.ndarray  # float32 term frequencies
+    tfs: np.ndarray  # term frequencies: uint16, or float32 if one exceeds it
     sentence_ptr: np.ndarray  # int64 sentences+1, into sentence_cols
     sentence_cols: np.ndarray  # int32 sorted distinct term ids of each sentence
     sentence_start: np.ndarray  # int64 rows+1: a row's sentences, in reading order

@@ -331,10 +331,16 @@ def write_segment(where: Path, counts: _Counts) -> None:
         "kinds": np.asarray(counts.kinds, dtype=np.int8),
         "years": np.asarray(counts.years, dtype=np.int16),
         "cols": cols.astype(np.int32), "ptr": ptr, "rows": doc_rows[by_term],
-        "tfs": tfs[by_term], "sentence_ptr": sentence_ptr,
+        "tfs": _compact_tfs(tfs[by_term]), "sentence_ptr": sentence_ptr,
         "sentence_cols": sentence_cols.astype(np.int32),
         "sentence_start": np.asarray(counts.sentence_start, dtype=np.int64),
     })
+
+
+def _compact_tfs(tfs: np.ndarray) -> np.ndarray:
+    """Term frequencies as uint16 (a quarter of the postings' bytes saved) unless one is too
+    large for it; BM25 reads either."""
+    return tfs.astype(np.uint16) if tfs.max(initial=0) <= np.iinfo(np.uint16).max else tfs
 
 
 def _save_arrays(where: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -394,7 +400,9 @@ def _write_merged(where: Path, chosen: list[Segment]) -> bool:
     ptr = np.zeros(len(cols) + 1, dtype=np.int64)
     np.cumsum(per_col, out=ptr[1:])
     rows_out = np.lib.format.open_memmap(tmp / "rows.npy", "w+", np.int32, (int(ptr[-1]),))
-    tfs_out = np.lib.format.open_memmap(tmp / "tfs.npy", "w+", np.float32, (int(ptr[-1]),))
+    tfs_out = np.lib.format.open_memmap(tmp / "tfs.npy", "w+",
+                                        np.result_type(*(s.tfs.dtype for s in chosen)),
+                                        (int(ptr[-1]),))
     filled = ptr[:-1].copy()  # next free slot of each merged column
     offset = 0
     sentence_counts, starts = [], []
