@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from citemed.errors import LibraryError
 from citemed.library.abbreviations import find_pairs, long_form_terms, short_keys
@@ -316,12 +317,14 @@ class _TermIds:
 def write_segment(where: Path, counts: _Counts) -> None:
     """The counts of some documents as a segment folder (arrays in SEGMENT_ARRAYS)."""
     doc_ptr, doc_cols, tfs = counts.documents_csr()
-    n_docs = len(counts.doc_ids)
-    doc_rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.diff(doc_ptr))
-    by_term = np.argsort(doc_cols, kind="stable")  # rows stay increasing within a term
-    cols, per_col = np.unique(doc_cols[by_term], return_counts=True)
-    ptr = np.zeros(len(cols) + 1, dtype=np.int64)
-    np.cumsum(per_col, out=ptr[1:])
+    width = int(doc_cols.max(initial=-1)) + 1
+    # scipy's transpose: rows sorted within each column, no sort and no temporaries beyond
+    # the output (an argsort here took a third more peak memory at 100k documents).
+    by_term = sparse.csr_matrix((tfs, doc_cols, doc_ptr),
+                                shape=(len(counts.doc_ids), width)).tocsc()
+    del doc_cols, tfs
+    cols = np.flatnonzero(np.diff(by_term.indptr))  # only the terms these documents hold
+    ptr = np.append(by_term.indptr[cols], by_term.indptr[-1]).astype(np.int64)
     sentence_ptr, sentence_cols = counts.sentences_csr()
     ids = np.asarray([doc_id.encode() for doc_id in counts.doc_ids], dtype=bytes)
     _save_arrays(where, {
@@ -330,8 +333,8 @@ def write_segment(where: Path, counts: _Counts) -> None:
         "lengths": np.asarray(counts.lengths, dtype=np.float32),
         "kinds": np.asarray(counts.kinds, dtype=np.int8),
         "years": np.asarray(counts.years, dtype=np.int16),
-        "cols": cols.astype(np.int32), "ptr": ptr, "rows": doc_rows[by_term],
-        "tfs": _compact_tfs(tfs[by_term]), "sentence_ptr": sentence_ptr,
+        "cols": cols.astype(np.int32), "ptr": ptr, "rows": by_term.indices.astype(np.int32),
+        "tfs": _compact_tfs(by_term.data), "sentence_ptr": sentence_ptr,
         "sentence_cols": sentence_cols.astype(np.int32),
         "sentence_start": np.asarray(counts.sentence_start, dtype=np.int64),
     })
