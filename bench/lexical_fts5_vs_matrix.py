@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from citemed.library.lexical import LexicalIndex
+from citemed.library import lexical_build
 from citemed.library.store import Store
 from citemed.text import raw_tokens, tokenize
 
@@ -71,10 +71,9 @@ def main(folder: Path) -> None:
         emit("fts5_size", fts_path.stat().st_size / 2**20, "MiB", size)
 
         started = time.perf_counter()
-        index = LexicalIndex.build(store.iter_documents())
+        index = lexical_build.build(Path(temp) / "idx", store.iter_documents(), version="")
         emit("bm25_matrix_build", time.perf_counter() - started, "s", size)
-        index.save(Path(temp) / "idx")
-        on_disk = sum(p.stat().st_size for p in (Path(temp) / "idx").iterdir())
+        on_disk = sum(p.stat().st_size for p in (Path(temp) / "idx").rglob("*") if p.is_file())
         emit("bm25_matrix_size", on_disk / 2**20, "MiB", size)
 
         fts_ms, matrix_ms = [], []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import random
+from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -70,10 +71,13 @@ def article_xml(pmid: int, rng: random.Random) -> str:
     )
 
 
-def write_pubmed_xml(path: Path, count: int, *, seed: int = 7) -> list[int]:
-    """Write `count` citations (gzipped when the name ends in .gz); return their PMIDs."""
+def write_pubmed_xml(path: Path, count: int, *, seed: int = 7, first: int = FIRST_PMID,
+                     deleted: Iterable[int] = ()) -> list[int]:
+    """Write `count` citations from PMID `first` on (gzipped when the name ends in .gz), then a
+    DeleteCitation of the `deleted` PMIDs, as in NLM's update files; return the PMIDs written.
+    Another seed gives the same PMIDs other text: a file of revised citations."""
     rng = random.Random(seed)
-    pmids = list(range(FIRST_PMID, FIRST_PMID + count))
+    pmids = list(range(first, first + count))
     if path.name.endswith(".gz"):
         # Level 1: NLM's files are gzip too, and the benchmark should time reading, not writing.
         out = gzip.open(path, "wt", encoding="utf-8", compresslevel=1)
@@ -83,5 +87,8 @@ def write_pubmed_xml(path: Path, count: int, *, seed: int = 7) -> list[int]:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>\n')
         for pmid in pmids:
             out.write(article_xml(pmid, rng))
+        gone = "".join(f'<PMID Version="1">{pmid}</PMID>' for pmid in deleted)
+        if gone:
+            out.write(f"<DeleteCitation>{gone}</DeleteCitation>\n")
         out.write("</PubmedArticleSet>\n")
     return pmids

@@ -40,3 +40,14 @@ def test_ingest_summary_and_stats_by_source_and_kind(tmp_path):
                                 library])
     rows = summary_rows(again.output)
     assert rows["pubmed"] == ["0", "0", "3", "0", "1"]
+
+
+def test_library_merge_leaves_one_segment(tmp_path):
+    runner = CliRunner()
+    library = str(tmp_path / "lib")
+    for source in ("pubmed_sample.xml", "ngc.jsonl"):  # two ingests: two segments
+        result = runner.invoke(app, ["ingest", str(SOURCES / source), "--library", library])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["library", "merge", "--library", library])
+    assert result.exit_code == 0, result.output
+    assert "2 segment(s) merged into 1, 4 documents" in result.output

@@ -1,4 +1,4 @@
-"""The chunked, array-based BM25 build gives exactly the plain per-document computation."""
+"""The chunked, array-based BM25 segments give exactly the plain per-document computation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from citemed.library import lexical
-from citemed.library.lexical import TERMS_WEIGHT, TITLE_WEIGHT, LexicalIndex
+from citemed.library import lexical_build
+from citemed.library.lexical_build import TERMS_WEIGHT, TITLE_WEIGHT
 from citemed.model import Document, Kind
 from citemed.sources.base import make_section
 from citemed.text import tokenize
@@ -60,22 +60,46 @@ def _plain_bm25(docs: list[Document], k1: float = 1.2, b: float = 0.75):
     return vocab, weights, presence
 
 
-@pytest.mark.parametrize("chunk, memo", [(2, 3), (4096, 50_000)])
-def test_build_matches_the_plain_computation(monkeypatch, chunk, memo):
-    # Tiny chunks and memo force several flushes and memo clears mid-build.
-    monkeypatch.setattr(lexical._Counts, "CHUNK", chunk)
-    monkeypatch.setattr(lexical._Counts, "SENTENCE_MEMO", memo)
+@pytest.mark.parametrize("chunk, memo, segment_rows", [(2, 3, 4), (4096, 50_000, 250_000)])
+def test_build_matches_the_plain_computation(tmp_path, monkeypatch, chunk, memo, segment_rows):
+    # Tiny chunks, memo and segments force several flushes, memo clears and segments.
+    monkeypatch.setattr(lexical_build._Counts, "CHUNK", chunk)
+    monkeypatch.setattr(lexical_build._Counts, "SENTENCE_MEMO", memo)
     docs = _documents()
-    index = LexicalIndex.build(docs, version="v")
+    index = lexical_build.build(tmp_path / "lexical", docs, version="v",
+                                segment_rows=segment_rows)
+    assert len(index.segments) == (2 if segment_rows == 4 else 1)
     vocab, weights, presence = _plain_bm25(docs)
-    assert index.vocab == vocab
-    np.testing.assert_allclose(index.matrix.toarray(), weights, rtol=1e-6, atol=0)
-    assert np.array_equal(index.sentence_terms.toarray(), presence)
+    assert set(vocab) == {term for term in vocab if term in index.vocab}
+    for term, col in vocab.items():
+        np.testing.assert_allclose(index.scores({term: 1.0}), weights[:, col], rtol=1e-6,
+                                   atol=0)
+        assert index.presence(list(range(len(docs))), [term])[:, 0].tolist() == \
+            (weights[:, col] > 0).tolist()
+    terms = list(vocab)
+    sentences = np.concatenate([index.sentence_presence(row, terms) for row in range(len(docs))])
+    assert np.array_equal(sentences, presence[:, [vocab[t] for t in terms]])
     per_doc = [sum(len(section.sentences) for section in doc.sections) for doc in docs]
-    assert index.sentence_start.tolist() == np.cumsum([0, *per_doc]).tolist()
     assert per_doc[-1] == 0 and presence.shape[0] == sum(per_doc)
-    assert index.doc_ids == [doc.id for doc in docs]
+    assert list(index.doc_ids) == [doc.id for doc in docs]
     assert index.years.tolist() == [2020, 2020, 2017, 0, 0, 2001]
+    assert list(index.kinds) == [str(doc.kind) for doc in docs]
     query = {t: 1.0 for t in tokenize("flu fever in children, aromatase joint pain")}
     expected = weights[:, [vocab[t] for t in query]].sum(axis=1)
     np.testing.assert_allclose(index.scores(query), expected, rtol=1e-6)
+    n, df = len(docs), sum(weights[:, vocab["flu"]] > 0)
+    assert index.idf("flu") == pytest.approx(math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    assert "zebrafish" not in index.vocab and index.idf("zebrafish") == pytest.approx(
+        math.log(1 + (n + 0.5) / 0.5))
+
+
+def test_term_frequencies_beyond_uint16_keep_their_value(tmp_path):
+    docs = [Document(id=f"t:{n}", collection="t", kind=Kind.OTHER, title="Flu", source="t",
+                     sections=[make_section("Body", "flu " * count + "cough.")])
+            for n, count in enumerate([70_000, 3])]
+    index = lexical_build.build(tmp_path / "lexical", docs, version="v")
+    assert index.segments[0].tfs.dtype == np.float32
+    vocab, weights, _presence = _plain_bm25(docs)
+    np.testing.assert_allclose(index.scores({"flu": 1.0}), weights[:, vocab["flu"]], rtol=1e-6)
+    small = lexical_build.build(tmp_path / "small", docs[1:], version="v")
+    assert small.segments[0].tfs.dtype == np.uint16

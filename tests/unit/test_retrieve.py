@@ -3,8 +3,8 @@
 import pytest
 
 from citemed.errors import InputError
-from citemed.library import Library
-from citemed.library.abbreviations import find_pairs, mine
+from citemed.library import Library, lexical_build
+from citemed.library.abbreviations import find_pairs
 from citemed.model import Document, Kind
 from citemed.retrieve import analyze, search
 from citemed.settings import Settings
@@ -36,14 +36,15 @@ def test_empty_question_is_rejected(library):
         search(library, "   ")
 
 
-def test_abbreviation_pairs_are_found_with_their_long_form():
+def test_abbreviation_pairs_are_found_with_their_long_form(tmp_path):
     text = ("Aromatase inhibitor-induced musculoskeletal symptoms (AIMSS) are common. "
             "Patients (n = 30) took non-steroidal anti-inflammatory drugs (NSAIDs).")
     assert list(find_pairs(text)) == [
         ("AIMSS", "aromatase inhibitor-induced musculoskeletal symptoms"),
         ("NSAIDs", "non-steroidal anti-inflammatory drugs"),
     ]
-    learned = mine([text])
+    learned = lexical_build.build(tmp_path / "lexical", [_doc("x", "Therapy", text)],
+                                  version="v").abbreviations
     assert learned["nsaid"][-1] == "drug" and learned["nsaids"] == learned["nsaid"]
     assert "musculoskelet" in learned["aimss"]
 

@@ -2,7 +2,8 @@
 
 Layout of a library folder:
     library.sqlite      documents, sections, sentence offsets, metadata (the truth)
-    index/lexical.*     BM25 matrix, derived, stamped with the library version
+    index/lexical/      BM25 segments, derived, stamped with the library version, updated in
+                        place for changed documents (citemed.library.lexical_build)
     index/dense*        head embeddings and their HNSW graph, derived, stamped likewise
     index/status.json   progress of a background index build (citemed.library.builder)
     manifest.json       schema version, counts, models, library version (self-description)
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from citemed.errors import LibraryError
-from citemed.library import embed
+from citemed.library import embed, lexical_build
 from citemed.library.dense import DenseIndex, head_texts, update_dense_index
 from citemed.library.embed import MODEL_NAME, ProgressFactory
 from citemed.library.lexical import LexicalIndex
@@ -41,6 +42,8 @@ class Library:
         self._version: str | None = None
 
     def close(self) -> None:
+        if self._lexical is not None:
+            self._lexical.close()
         self.store.close()
 
     # ------------------------------------------------------------------ ingest
@@ -131,14 +134,29 @@ class Library:
         self.write_manifest()
 
     def refresh_lexical(self, *, force: bool = False) -> LexicalIndex:
+        """Index new and changed documents and tombstone deleted ones (a full build only when
+        there is no index, it has an older format, or `force`)."""
         version = self.version
-        index_dir = self.folder / "index"
-        current = None if force else LexicalIndex.load(index_dir)
-        if current is None or current.version != version:
-            current = LexicalIndex.build(self.store.iter_documents(), version=version)
-            current.save(index_dir)
+        folder = self._lexical_folder
+        current = None if force else LexicalIndex.load(folder)
+        if current is None:
+            current = lexical_build.build(folder, self.store.iter_documents(), version=version)
+            for legacy in ("lexical.npz", "lexical.json"):  # the whole-matrix index of format 2
+                (folder.parent / legacy).unlink(missing_ok=True)
+        elif current.version != version:
+            current = lexical_build.update(current, self.store.id_hash_rows(),
+                                           self.store.documents, version=version)
         self._lexical = current
         return current
+
+    def merge_lexical(self) -> LexicalIndex:
+        """Merge the lexical index's segments into one (on demand; updates merge by policy)."""
+        self._lexical = lexical_build.merge(self.lexical)
+        return self._lexical
+
+    @property
+    def _lexical_folder(self) -> Path:
+        return self.folder / "index" / "lexical"
 
     def refresh_dense(self, *, force: bool = False,
                       progress: ProgressFactory | None = None) -> DenseIndex | None:
@@ -162,7 +180,7 @@ class Library:
     def lexical(self) -> LexicalIndex:
         """The BM25 index on disk (the last one built; a read never builds)."""
         if self._lexical is None:
-            loaded = LexicalIndex.load(self.folder / "index")
+            loaded = LexicalIndex.load(self._lexical_folder)
             if loaded is None:
                 raise LibraryError(
                     f"{self.folder} has no search index yet: run 'citemed ingest PATH "
@@ -192,9 +210,7 @@ class Library:
         lexical = self.lexical
         key = (id(lexical), id(dense))
         if self._alignment is None or self._alignment[0] != key:
-            lexical_rows = {doc_id: row for row, doc_id in enumerate(lexical.doc_ids)}
-            to_lexical = np.asarray([lexical_rows.get(doc_id, -1) if doc_id else -1
-                                     for doc_id in dense.doc_ids], dtype=np.int64)
+            to_lexical = lexical.rows_of(dense.doc_ids)  # retired rows ("") are found nowhere
             to_dense = np.full(len(lexical.doc_ids), -1, dtype=np.int64)
             known = to_lexical >= 0
             to_dense[to_lexical[known]] = np.flatnonzero(known)

@@ -4,13 +4,13 @@ A pair is accepted when the short form's letters appear, in order, at word start
 words just before the parenthesis, and the long form starts with the short form's first letter
 (so "aromatase inhibitor-induced musculoskeletal symptoms (AIMSS)" and "non-steroidal
 anti-inflammatory drugs (NSAIDs)" are found, "patients (n = 30)" is not). The most frequent long
-form per short form wins, so one odd usage in one abstract does not redefine a term.
+form per short form wins, so one odd usage in one abstract does not redefine a term (counted
+by the lexical index build, citemed.library.lexical_build, per document so deletions retract).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from citemed.text import tokenize
@@ -61,22 +61,10 @@ def _match_long_form(letters: str, words: list[str]) -> str | None:
     return long_form
 
 
-def mine(texts: Iterable[str], *, min_count: int = 1) -> dict[str, list[str]]:
-    """Short form (lower case) -> stemmed long-form terms of its most frequent long form."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for text in texts:
-        if "(" not in text:
-            continue
-        for short, long_form in find_pairs(text):
-            for key in short_keys(short):
-                counts[key][long_form] += 1
-    out: dict[str, list[str]] = {}
-    for short, forms in counts.items():
-        long_form, count = forms.most_common(1)[0]
-        terms = tokenize(long_form)
-        if count >= min_count and terms and terms != [short]:
-            out[short] = terms
-    return out
+def long_form_terms(short: str, long_form: str) -> list[str] | None:
+    """Stemmed terms a short form (lookup key) expands to, None when its long form adds none."""
+    terms = tokenize(long_form)
+    return terms if terms and terms != [short] else None
 
 
 def short_keys(short: str) -> list[str]:

@@ -229,14 +229,18 @@ class Store:
     def __len__(self) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
 
+    def id_hash_rows(self) -> Iterator[tuple[str, str]]:
+        """(document id, content hash) of every document, in id order (no document loads)."""
+        return iter(self.conn.execute("SELECT id, hash FROM documents ORDER BY id"))
+
     def id_hashes(self) -> dict[str, str]:
-        """Document id -> content hash of every document, in id order (no document loads)."""
-        return dict(self.conn.execute("SELECT id, hash FROM documents ORDER BY id"))
+        """Document id -> content hash of every document, in id order."""
+        return dict(self.id_hash_rows())
 
     def version(self) -> str:
         """Library version: a hash over every (id, content hash); answers record it."""
         digest = hashlib.sha256()
-        for doc_id, doc_hash in self.conn.execute("SELECT id, hash FROM documents ORDER BY id"):
+        for doc_id, doc_hash in self.id_hash_rows():
             digest.update(f"{doc_id}\0{doc_hash}\n".encode())
         return digest.hexdigest()[:16]
 

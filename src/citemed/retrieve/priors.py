@@ -9,6 +9,8 @@ is measured in docs/notes/issue-6.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from citemed.model import Audience, Kind
@@ -33,7 +35,7 @@ PATIENT_CONSUMER_BONUS = 0.12
 CLINICIAN_CONSUMER_PENALTY = 0.04
 
 
-def prior_scores(kinds: list[str], years: np.ndarray, rows: np.ndarray, *,
+def prior_scores(kinds: Sequence[str], years: np.ndarray, rows: np.ndarray, *,
                  audience: Audience, settings: Settings) -> np.ndarray:
     """Prior for each document in `rows` (indexes into the lexical index)."""
     out = np.zeros(len(rows), dtype=np.float32)

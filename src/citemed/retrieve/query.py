@@ -12,6 +12,7 @@ Expansions get weights below 1 so an exact match always counts more.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
 from citemed.text import raw_tokens, tokenize
@@ -100,8 +101,8 @@ def spelling_variants(word: str) -> set[str]:
     return variants
 
 
-def analyze(text: str, *, vocab: dict[str, int] | None = None,
-            abbreviations: dict[str, list[str]] | None = None) -> Query:
+def analyze(text: str, *, vocab: Container[str] | None = None,
+            abbreviations: Mapping[str, list[str]] | None = None) -> Query:
     """Stemmed query terms with weights; expansions only when `vocab` holds them."""
     terms: dict[str, float] = {}
     for token in tokenize(text):
@@ -123,7 +124,9 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
                 _expand(query, stem, root, SPELLING_WEIGHT, vocab, originals)
     for match in _ABBREVIATION_LIKE.finditer(text):
         stems = tokenize(match.group(0))
-        long_terms = (abbreviations or {}).get(match.group(0).lower(), [])
+        # `is None`, not truthiness: the library's mapping is in SQLite, and len() reads it all.
+        long_terms = abbreviations.get(match.group(0).lower(), []) if abbreviations is not None \
+            else []
         if not stems or not long_terms:
             continue
         for long_term in long_terms:
@@ -134,7 +137,7 @@ def analyze(text: str, *, vocab: dict[str, int] | None = None,
     return query
 
 
-def _expand(query: Query, term: str, root: str, weight: float, vocab: dict[str, int],
+def _expand(query: Query, term: str, root: str, weight: float, vocab: Container[str],
             originals: set[str]) -> None:
     if term in originals or term not in vocab:
         return
