@@ -12,6 +12,9 @@
 
 Every change ends by writing a new manifest (atomic rename); files it no longer names are
 removed after, which a reader that has them memory-mapped does not notice.
+
+Longer than ~400 lines on purpose: build, update and merge share one segment writer and one
+piece of abbreviation bookkeeping; split apart they would reach into each other's internals.
 """
 
 from __future__ import annotations
