@@ -20,6 +20,7 @@ from citemed.compose.facets import (
     CONCLUSION_CUES,
     FACET_CUES,
     METHOD_CUES,
+    PUBLICATION_CUES,
     RESULT_CUES,
     SECTION_ROLES,
     facet_of,
@@ -30,7 +31,8 @@ from citemed.model import Rule
 
 ROLE_CUES = [("aim", rule) for rule in AIM_CUES] + [
     ("conclusion", rule) for rule in CONCLUSION_CUES] + [
-    ("method", rule) for rule in METHOD_CUES] + [("result", rule) for rule in RESULT_CUES]
+    ("method", rule) for rule in METHOD_CUES] + [("result", rule) for rule in RESULT_CUES] + [
+    ("publication", rule) for rule in PUBLICATION_CUES]
 PATTERN_TABLES = [*TOPIC_RULES, *INTENT_FACET_RULES, *FACET_CUES, *SECTION_ROLES,
                   *(rule for _, rule in ROLE_CUES), *RED_FLAGS, *TECHNICAL_SUFFIXES]
 

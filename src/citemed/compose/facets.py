@@ -146,6 +146,28 @@ METHOD_CUES: tuple[Rule, ...] = (
     Rule("were recorded", re.compile(r"\b(?:were (?:recorded|obtained|performed|used))", re.I),
          "Blood pressures were recorded weekly."),
 )
+# Sentences about the publication, not the evidence: journal supplements, copyright and
+# licence lines, funding and conflict statements. They are never findings, and a word they
+# name ("Vaccine" as a journal title) must not count as the evidence naming it.
+PUBLICATION_CUES: tuple[Rule, ...] = (
+    Rule("supplement or issue", re.compile(
+        r"\b(?:this|the) (?:article|paper|review) (?:forms?|is) (?:a )?part of (?:a|the) "
+        r"(?:special )?(?:supplement|issue|series)", re.I),
+         'This article forms part of a special supplement entitled "Control of HPV".',
+         near_miss="This trial is part of a national screening programme."),
+    Rule("copyright", re.compile(
+        r"(?:\bcopyright\b|©|\(c\) \d{4}|all rights reserved|published by (?:elsevier|"
+        r"wiley|springer|john wiley))", re.I),
+         "Copyright 2012 Elsevier Ltd. All rights reserved."),
+    Rule("licence", re.compile(
+        r"\b(?:this is an open access article|distributed under the terms of the creative "
+        r"commons|licensed under)", re.I),
+         "This is an open access article distributed under the terms of the Creative Commons."),
+    Rule("conflicts and funding", re.compile(
+        r"\b(?:the authors? (?:declare|report|have) (?:no|any)|conflicts? of interest|competing "
+        r"interests?|this (?:study|work|research) was (?:funded|supported) by)", re.I),
+         "The authors declare no conflicts of interest."),
+)
 CONCLUSION_CUES: tuple[Rule, ...] = (
     Rule("concluding opening", re.compile(
         r"^(?:in conclusion|to conclude|conclusions?|in summary|taken together|overall)", re.I),
@@ -176,14 +198,18 @@ def _any_of(rules: tuple[Rule, ...]) -> re.Pattern[str]:
 
 
 _AIM = _any_of(AIM_CUES)
+_PUBLICATION = _any_of(PUBLICATION_CUES)
 _METHOD = _any_of(METHOD_CUES)
 _CONCLUSION_CUE = _any_of(CONCLUSION_CUES)
 _RESULT_CUE = _any_of(RESULT_CUES)
 
 
 def sentence_role(section_label: str, text: str) -> str:
-    """'aim', 'method', 'result', 'conclusion' or 'statement' (an undated plain claim)."""
+    """'aim', 'method', 'result', 'conclusion', 'publication' (about the paper, not the
+    evidence) or 'statement' (an undated plain claim)."""
     stripped = text.strip()
+    if _PUBLICATION.search(stripped):
+        return "publication"
     if _AIM.search(stripped):
         return "aim"
     by_section = next((rule.name for rule in SECTION_ROLES
@@ -204,4 +230,4 @@ def sentence_role(section_label: str, text: str) -> str:
 # How much a role is worth as a finding: conclusions first; aims, methods and background
 # context (what was already known before the study) are never shown as findings.
 ROLE_WEIGHT = {"conclusion": 1.0, "result": 0.85, "statement": 0.7, "background": 0.0,
-               "method": 0.0, "aim": 0.0}
+               "method": 0.0, "aim": 0.0, "publication": 0.0}
