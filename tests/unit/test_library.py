@@ -55,3 +55,15 @@ def test_ids_by_kind_lists_only_that_kind_in_id_order(library):
     assert library.store.ids_by_kind(Kind.CONSUMER) == ["fixture:flu-consumer"]
     assert library.store.ids_by_kind(Kind.GUIDELINE) == ["fixture:htn-guideline"]
     assert library.store.ids_by_kind(Kind.CASE_REPORT) == []
+
+
+def test_a_library_indexed_by_an_older_citemed_names_the_command_that_rebuilds_it(tmp_path):
+    settings = Settings(library=tmp_path / "lib", dense=False)
+    library = Library(settings, create=True)
+    library.ingest_documents(fixture_documents(), source_name="fixture")
+    (library.folder / "index").mkdir(exist_ok=True)
+    (library.folder / "index" / "lexical.npz").write_bytes(b"old whole-matrix index")
+    with pytest.raises(LibraryError, match="older format.*citemed ingest"):
+        _ = library.lexical
+    library.refresh_lexical()
+    assert library.lexical.version == library.version

@@ -182,8 +182,12 @@ class Library:
         if self._lexical is None:
             loaded = LexicalIndex.load(self._lexical_folder)
             if loaded is None:
+                # CiteMed before the segmented index kept one whole matrix here.
+                what = ("a search index in an older format"
+                        if (self.folder / "index" / "lexical.npz").exists()
+                        else "no search index yet")
                 raise LibraryError(
-                    f"{self.folder} has no search index yet: run 'citemed ingest PATH "
+                    f"{self.folder} has {what}: run 'citemed ingest PATH "
                     f"--library {self.folder}' (or 'citemed demo') to build it")
             self._lexical = loaded
         return self._lexical
