@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 SRC = Path(__file__).parents[1] / "src"
 RAY = Path(sys.executable).with_name("ray")
@@ -49,26 +50,32 @@ def _stop(group: int) -> None:
         time.sleep(1.0)
 
 
+class Addresses(NamedTuple):
+    gcs: str  # HOST:PORT, what `ray start --address` and ray.init take on the cluster's LAN
+    client: str  # ray://HOST:PORT, the Ray Client server on the head (a remote driver)
+
+
 @contextmanager
 def local_ray_cluster(workers: int = 1, *, head_cpus: int = 1,
-                      worker_cpus: int = 1) -> Iterator[str]:
-    """Yield the GCS address (HOST:PORT) of a head with `head_cpus` and `workers` worker nodes
-    of `worker_cpus` each. Workers import this checkout's `citemed` (PYTHONPATH)."""
+                      worker_cpus: int = 1) -> Iterator[Addresses]:
+    """A head with `head_cpus` and `workers` worker nodes of `worker_cpus` each, with its
+    addresses. Workers import this checkout's `citemed` (PYTHONPATH)."""
     temp = Path(tempfile.mkdtemp(prefix="citemed-ray-"))
-    port = free_port()
+    port, client_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(SRC), str(SRC.parent), os.environ.get("PYTHONPATH", "")]),
         "RAY_USAGE_STATS_ENABLED": "0"}
     groups: list[int] = []
     try:
         groups.append(_start(["--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
+                              "--ray-client-server-port", str(client_port),
                               "--num-cpus", str(head_cpus), "--include-dashboard=false",
                               "--temp-dir", str(temp)], env))
         address = f"127.0.0.1:{port}"
         for _ in range(workers):
             groups.append(_start(["--address", address, "--node-ip-address", "127.0.0.1",
                                   "--num-cpus", str(worker_cpus)], env))
-        yield address
+        yield Addresses(address, f"ray://127.0.0.1:{client_port}")
     finally:
         for group in reversed(groups):
             _stop(group)

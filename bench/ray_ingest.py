@@ -68,9 +68,9 @@ def main() -> None:
                              first=FIRST_PMID + n * per_file)
         run("local", inputs, work / "lib-local", documents, args.files)
         for workers in args.workers:
-            with local_ray_cluster(workers, head_cpus=0) as address:
+            with local_ray_cluster(workers, head_cpus=0) as addresses:
                 run("ray", inputs, work / f"lib-ray-{workers}", documents, args.files,
-                    address=address, workers=workers)
+                    address=addresses.gcs, workers=workers)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench.ray_cluster import Addresses, local_ray_cluster
 from bench.synthetic_pubmed import FIRST_PMID, write_pubmed_xml
 from typer.testing import CliRunner
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.ray
 
 
 @pytest.fixture(scope="module")
-def ray_address() -> Iterator[str]:
+def ray_addresses() -> Iterator[Addresses]:
     try:
         import ray  # noqa: F401
     except ImportError:
@@ -36,20 +37,18 @@ def ray_address() -> Iterator[str]:
             pytest.fail("CI=true but Ray is missing: scripts/install.sh installs the 'cluster' "
                         "extra")
         pytest.skip("the 'cluster' extra (Ray) is not installed")
-    from bench.ray_cluster import local_ray_cluster
-
-    with local_ray_cluster(workers=1, head_cpus=1, worker_cpus=1) as address:
-        yield address
+    with local_ray_cluster(workers=1, head_cpus=1, worker_cpus=1) as addresses:
+        yield addresses
 
 
 @pytest.fixture
-def ray_connected(ray_address: str) -> Iterator[str]:
+def ray_connected(ray_addresses: Addresses) -> Iterator[str]:
     from citemed.cluster import connected
 
-    with connected(ray_address) as ray:
+    with connected(ray_addresses.gcs) as ray:
         alive = [node for node in ray.nodes() if node["Alive"]]
         assert len(alive) == 2  # the head and the worker node: two raylets
-        yield ray_address
+        yield ray_addresses.gcs
 
 
 def pubmed_inputs(folder: Path) -> list[Path]:
@@ -85,15 +84,16 @@ def search_results(folder: Path, queries: list[str]) -> list[list[tuple[str, flo
             for query in queries]
 
 
-def test_cluster_ingest_writes_the_library_a_local_ingest_writes(tmp_path, ray_address,
+def test_cluster_ingest_writes_the_library_a_local_ingest_writes(tmp_path, ray_addresses,
                                                                  monkeypatch):
     monkeypatch.setenv("CITEMED_DENSE", "0")
     inputs = [str(path) for path in pubmed_inputs(tmp_path)]
     runner = CliRunner()
     local = runner.invoke(app, ["ingest", *inputs, "--library", str(tmp_path / "local")])
     assert local.exit_code == 0, local.output
+    # Through the Ray Client (ray://), as a driver outside the cluster connects.
     cluster = runner.invoke(app, ["ingest", *inputs, "--library", str(tmp_path / "cluster"),
-                                  "--ray", ray_address])
+                                  "--cluster", ray_addresses.client])
     assert cluster.exit_code == 0, cluster.output
     # Same counts: 123 added, 20 revised, 3 deleted, the sample's record without PMID rejected.
     assert summary_rows(cluster.output) == summary_rows(local.output)
@@ -115,9 +115,9 @@ def test_cluster_ingest_writes_the_library_a_local_ingest_writes(tmp_path, ray_a
     assert all(local_hits[:-1])
     assert search_results(tmp_path / "cluster", queries) == local_hits
 
-    # Unchanged files are not sent to the cluster again.
+    # Unchanged files are not sent to the cluster again (now through the GCS address).
     again = runner.invoke(app, ["ingest", *inputs, "--library", str(tmp_path / "cluster"),
-                                "--ray", ray_address])
+                                "--ray", ray_addresses.gcs])
     assert again.exit_code == 0, again.output
     assert "3 path(s) unchanged" in again.output  # the sample's reject makes it read again
 
