@@ -10,7 +10,7 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 # The CPU torch wheel on this machine; an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dense,web,articles,eval,dev]"
+.venv/bin/python -m pip install -q -e ".[dense,web,articles,eval,dev,cluster]"
 if [ "${1:-}" = "--system" ]; then
   export DEBIAN_FRONTEND=noninteractive
   need=()

@@ -97,6 +97,10 @@ def ingest(
     format: Annotated[str | None, typer.Option("--format", "-f", help="Reader name.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Read files again even if unchanged since the last ingest.")] = False,
+    cluster: Annotated[str | None, typer.Option(
+        "--cluster", "--ray", help="Read and embed on a Ray cluster: ray://HOST:PORT (Ray "
+        "Client), HOST:PORT (the head's GCS) or auto; this process writes the library. Input "
+        "files must be at the same path on every node. Needs the 'cluster' extra.")] = None,
 ) -> None:
     """Add documents from PubMed XML, JATS, the open sets, Markdown/HTML or PDF files."""
     from citemed.library import Library
@@ -107,7 +111,14 @@ def ingest(
                 raise CiteMedError(f"{path}: no such file or folder")
         lib = Library(make_settings(library), create=True)
         with _Progress() as progress:
-            report = lib.ingest_paths(paths, format=format, progress=progress.task, force=force)
+            if cluster:
+                from citemed.cluster import ingest_on_cluster
+
+                report = ingest_on_cluster(lib, paths, address=cluster, format=format,
+                                           progress=progress.task, force=force)
+            else:
+                report = lib.ingest_paths(paths, format=format, progress=progress.task,
+                                          force=force)
         print_report(report)
         hooks.after_ingest.emit(lib, report)
         lib.close()

@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from citemed.errors import CiteMedError
 from citemed.settings import Settings
@@ -41,7 +42,8 @@ def make_settings(library: Path | None = None, data: Path | None = None,
 
 
 def fail(error: Exception) -> NoReturn:
-    console.print(f"[bold red]error:[/] {error}")
+    # Messages quote install commands ('citemed[dense]') and "[record N]": not Rich markup.
+    console.print(f"[bold red]error:[/] {escape(str(error))}")
     raise typer.Exit(code=2)
 
 

@@ -18,9 +18,15 @@ class SourceError(CiteMedError):
 
     def __init__(self, path: str, message: str, record: str | int | None = None) -> None:
         self.path = path
+        self.message = message
         self.record = record
         where = f"{path}" if record is None else f"{path} [record {record}]"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        # Rejects cross process boundaries (cluster ingest): rebuild from the parts, not from
+        # the formatted message that Exception pickles by default.
+        return (type(self), (self.path, self.message, self.record))
 
 
 class LibraryError(CiteMedError):

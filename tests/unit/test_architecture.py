@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"text", "sqlite_wal", "render", "cliutil"},              # shared helpers
     {"sources", "conversation"},                              # input readers, chat threads
     {"library"},                                              # the store and its indexes
+    {"cluster"},                                              # ingest on a Ray cluster
     {"retrieve"},
     {"readers"},                                              # the evidence reader (model)
     {"compose"},

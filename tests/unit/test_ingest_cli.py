@@ -1,6 +1,7 @@
 """`citemed ingest` and `citemed library stats` end to end through the real CLI."""
 
 import json
+import sys
 
 from typer.testing import CliRunner
 
@@ -51,3 +52,11 @@ def test_library_merge_leaves_one_segment(tmp_path):
     result = runner.invoke(app, ["library", "merge", "--library", library])
     assert result.exit_code == 0, result.output
     assert "2 segment(s) merged into 1, 4 documents" in result.output
+
+
+def test_cluster_ingest_without_ray_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    result = CliRunner().invoke(app, ["ingest", str(SOURCES / "pubmed_sample.xml"),
+                                      "--library", str(tmp_path / "lib"), "--cluster", "auto"])
+    assert result.exit_code != 0
+    assert "pip install 'citemed[cluster]'" in result.output

@@ -27,7 +27,7 @@ from citemed.library.lexical import LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
-from citemed.sources import estimate_records, fingerprint
+from citemed.sources import Reader, estimate_records, fingerprint
 from citemed.sources import plan as plan_sources
 
 
@@ -67,38 +67,57 @@ class Library:
         """
         report = report or IngestReport()
         started = time.perf_counter()
-        for given in paths:
-            pairs, unknown = plan_sources(Path(given), format)
-            report.warnings += [f"{file}: skipped, no reader recognises it" for file in unknown]
-            for reader, path in pairs:
-                if reader_options and hasattr(reader, "configure"):
-                    reader.configure(**reader_options)
-                self._ingest_path(reader, path, report, progress, force)
+        for reader, path in self.plan(paths, format, report):
+            if reader_options and hasattr(reader, "configure"):
+                reader.configure(**reader_options)
+            stamp = self.path_stamp(reader, path, report, progress, force)
+            if stamp is None:
+                continue
+            # The total (a reader's cheap estimate) gives the progress bar an ETA.
+            tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
+                    if progress else None)
+            self.ingest_read(reader, path, stamp, reader.read(path), report, tick)
         report.seconds += time.perf_counter() - started
         if refresh:
             self.refresh_indexes(progress=progress)
         return report
 
-    def _ingest_path(self, reader, path: Path, report: IngestReport,
-                     progress: ProgressFactory | None, force: bool) -> None:
-        key = f"{reader.name}:{path.resolve()}"
+    @staticmethod
+    def plan(paths: Iterable[Path], format: str | None,
+             report: IngestReport) -> list[tuple[Reader, Path]]:
+        """(reader, path) pairs for the given files and folders; unrecognised files are warned
+        about in `report`."""
+        pairs: list[tuple[Reader, Path]] = []
+        for given in paths:
+            found, unknown = plan_sources(Path(given), format)
+            report.warnings += [f"{file}: skipped, no reader recognises it" for file in unknown]
+            pairs += found
+        return pairs
+
+    def path_stamp(self, reader: Reader, path: Path, report: IngestReport,
+                   progress: ProgressFactory | None, force: bool) -> str | None:
+        """The fingerprint to record once `path` is read in full, or None when it was read in
+        full before and has not changed (then it counts as unchanged in `report`)."""
         stamp = fingerprint(reader, path)
-        state = self.store.file_state(key)
-        rep = report.source(reader.name)
+        state = self.store.file_state(_file_key(reader, path))
         if state is not None and state[0] == stamp and not force:
-            rep.unchanged += state[1]
+            report.source(reader.name).unchanged += state[1]
             report.unchanged_files.append(str(path))
             if progress:
                 progress(f"{reader.name}: {path.name} (unchanged)", state[1])(state[1])
-            return
+            return None
+        return stamp
+
+    def ingest_read(self, reader: Reader, path: Path, stamp: str, items: Iterable[object],
+                    report: IngestReport, progress: Callable[[int], None] | None) -> None:
+        """Store what `reader` read from `path`; record the path as read in full (skipped by
+        the next ingest while unchanged) unless it had rejects."""
+        rep = report.source(reader.name)
         before = (rep.added + rep.updated + rep.unchanged, rep.rejected)
-        # The total (a reader's cheap estimate) gives the progress bar an ETA.
-        tick = (progress(f"{reader.name}: {path.name}", estimate_records(reader, path))
-                if progress else None)
-        self.ingest_documents(reader.read(path), source_name=reader.name, report=report,
-                              progress=tick)
+        self.ingest_documents(items, source_name=reader.name, report=report, progress=progress)
         if rep.rejected == before[1]:  # files with rejects are read again, to report them again
-            self.store.record_file(key, stamp, rep.added + rep.updated + rep.unchanged - before[0])
+            self.store.record_file(_file_key(reader, path), stamp,
+                                   rep.added + rep.updated + rep.unchanged - before[0])
 
     def ingest_documents(
         self, items: Iterable[object], *, source_name: str, report: IngestReport | None = None,
@@ -247,6 +266,10 @@ class Library:
 
     def stats(self) -> dict[str, object]:
         return self.store.stats()
+
+
+def _file_key(reader: Reader, path: Path) -> str:
+    return f"{reader.name}:{path.resolve()}"
 
 
 def dense_wanted(settings: Settings) -> bool:

@@ -89,11 +89,15 @@ class FileOrFolderReader:
 
     def read(self, path: Path) -> Iterator[ReadItem]:
         for file in self.files(path):
-            if path.is_dir() and not self.detect_file(file):
-                yield SourceError(str(file), f"not {self.name} input; ingest it on its own or "
-                                  "with --format")
-                continue
-            yield from self.read_file(file)
+            yield from self.read_member(file, in_folder=path.is_dir())
+
+    def read_member(self, file: Path, *, in_folder: bool) -> Iterator[ReadItem]:
+        """One file of `files(path)`; a cluster ingest reads a folder's files as separate tasks."""
+        if in_folder and not self.detect_file(file):
+            yield SourceError(str(file), f"not {self.name} input; ingest it on its own or "
+                              "with --format")
+            return
+        yield from self.read_file(file)
 
 
 def estimate_records(reader: Reader, path: Path) -> int | None:
