@@ -306,41 +306,59 @@ def pubmedqa_pairs(data: Path, rng: random.Random) -> list[Pair]:
 CLAIM_LABEL = {"SUPPORT": "yes", "CONTRADICT": "no"}
 
 
+@dataclass(frozen=True)
+class ClaimEvidence:
+    """One (claim, abstract) of a SciFact-format set, with the abstract's evidence sets."""
+
+    text: str
+    group: str
+    title: str
+    sentences: list[str]
+    sets: list[dict]
+
+
+def claim_documents(folder: Path, claims_file: str, name: str, rng: random.Random,
+                    claims: int | None = None) -> Iterator[ClaimEvidence]:
+    """Every (claim, abstract with evidence) of `claims_file`; `claims` samples that many."""
+    corpus = {str(row["doc_id"]): row for row in jsonl_rows(folder / "corpus.jsonl")}
+    rows = list(jsonl_rows(folder / claims_file))
+    if claims is not None and claims < len(rows):
+        rows = rng.sample(rows, claims)
+    for claim in rows:
+        text = " ".join(str(claim.get("claim", "")).split())
+        for doc_id, sets in (claim.get("evidence") or {}).items():
+            doc = corpus.get(str(doc_id))
+            if doc and sets:
+                yield ClaimEvidence(text, f"{name}:{claim.get('id')}", str(doc.get("title", "")),
+                                    [" ".join(str(s).split()) for s in doc.get("abstract", [])],
+                                    sets)
+
+
 def claim_pairs(folder: Path, claims_file: str, name: str, rng: random.Random,
                 weight: float = 1.0, *, per_document: int = 2,
                 claims: int | None = None) -> list[Pair]:
     """At most `per_document` rationale sentences per (claim, abstract): HealthVer marks up to
     a whole abstract, and one claim should not outweigh a BioASQ question."""
-    corpus = {str(row["doc_id"]): row for row in jsonl_rows(folder / "corpus.jsonl")}
-    rows = list(jsonl_rows(folder / claims_file))
-    if claims is not None and claims < len(rows):
-        rows = rng.sample(rows, claims)
     pairs: list[Pair] = []
-    for claim in rows:
-        text = " ".join(str(claim.get("claim", "")).split())
-        group = f"{name}:{claim.get('id')}"
-        for doc_id, sets in (claim.get("evidence") or {}).items():
-            doc = corpus.get(str(doc_id))
-            if not doc or not sets:
-                continue
-            sentences = [" ".join(str(s).split()) for s in doc.get("abstract", [])]
-            title = str(doc.get("title", ""))
-            rationale: set[int] = set()
-            for evidence in sets:
-                stance = CLAIM_LABEL.get(str(evidence.get("label")))
-                for index in evidence.get("sentences", []):
-                    if len(rationale) >= per_document:
-                        break
-                    if 0 <= index < len(sentences) and index not in rationale:
-                        rationale.add(index)
-                        pairs.append(Pair(name, group, text,
-                                          passage(title, sentences[index]), True, stance,
-                                          weight * (1.5 if stance == "no" else 1.0)))
-            marked = {i for evidence in sets for i in evidence.get("sentences", [])}
-            others = [i for i in range(len(sentences)) if i not in marked]
-            for index in rng.sample(others, min(1, len(others))):
-                pairs.append(Pair(name, group, text, passage(title, sentences[index]), False,
-                                  "neutral", 0.5 * weight))
+    for item in claim_documents(folder, claims_file, name, rng, claims):
+        text, group, title, sentences, sets = (item.text, item.group, item.title,
+                                               item.sentences, item.sets)
+        rationale: set[int] = set()
+        for evidence in sets:
+            stance = CLAIM_LABEL.get(str(evidence.get("label")))
+            for index in evidence.get("sentences", []):
+                if len(rationale) >= per_document:
+                    break
+                if 0 <= index < len(sentences) and index not in rationale:
+                    rationale.add(index)
+                    pairs.append(Pair(name, group, text,
+                                      passage(title, sentences[index]), True, stance,
+                                      weight * (1.5 if stance == "no" else 1.0)))
+        marked = {i for evidence in sets for i in evidence.get("sentences", [])}
+        others = [i for i in range(len(sentences)) if i not in marked]
+        for index in rng.sample(others, min(1, len(others))):
+            pairs.append(Pair(name, group, text, passage(title, sentences[index]), False,
+                              "neutral", 0.5 * weight))
     return pairs
 
 

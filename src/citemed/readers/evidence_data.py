@@ -34,10 +34,10 @@ from citemed.readers.data import (
     Bm25,
     Pair,
     bioasq_snippets,
+    claim_documents,
     clean,
     evidence_text,
     idf_table,
-    jsonl_rows,
     read_json,
     swap_concept,
 )
@@ -137,35 +137,25 @@ def pubmedqa_evidence(data: Path, rng: random.Random, views: int = 2) -> list[Pa
 
 def claim_evidence(folder: Path, claims_file: str, name: str, rng: random.Random,
                    weight: float = 1.0, *, claims: int | None = None) -> list[Pair]:
-    corpus = {str(row["doc_id"]): row for row in jsonl_rows(folder / "corpus.jsonl")}
-    rows = list(jsonl_rows(folder / claims_file))
-    if claims is not None and claims < len(rows):
-        rows = rng.sample(rows, claims)
     examples: list[Pair] = []
-    for claim in rows:
-        text = " ".join(str(claim.get("claim", "")).split())
-        group = f"{name}:{claim.get('id')}"
-        for doc_id, sets in (claim.get("evidence") or {}).items():
-            doc = corpus.get(str(doc_id))
-            if not doc or not sets:
-                continue
-            sentences = [" ".join(str(s).split()) for s in doc.get("abstract", [])]
-            title = str(doc.get("title", ""))
-            labels = {CLAIM_LABEL.get(str(e.get("label"))) for e in sets} - {None}
-            if len(labels) != 1:
-                continue
-            marked = sorted({i for e in sets for i in e.get("sentences", [])
-                             if 0 <= i < len(sentences)})
-            if not marked:
-                continue
-            rationale = [(title, sentences[i]) for i in marked]
-            others = [(title, s) for i, s in enumerate(sentences) if i not in marked]
-            examples.append(Pair(name, group, text, evidence_text(_view(rng, rationale, others)),
-                                 True, labels.pop(), weight))
-            if others:
-                examples.append(Pair(name, group, text,
-                                     evidence_text(rng.sample(others, min(3, len(others)))),
-                                     False, "neutral", 0.5 * weight))
+    for item in claim_documents(folder, claims_file, name, rng, claims):
+        text, group, title, sentences, sets = (item.text, item.group, item.title,
+                                               item.sentences, item.sets)
+        labels = {CLAIM_LABEL.get(str(e.get("label"))) for e in sets} - {None}
+        if len(labels) != 1:
+            continue
+        marked = sorted({i for e in sets for i in e.get("sentences", [])
+                         if 0 <= i < len(sentences)})
+        if not marked:
+            continue
+        rationale = [(title, sentences[i]) for i in marked]
+        others = [(title, s) for i, s in enumerate(sentences) if i not in marked]
+        examples.append(Pair(name, group, text, evidence_text(_view(rng, rationale, others)),
+                             True, labels.pop(), weight))
+        if others:
+            examples.append(Pair(name, group, text,
+                                 evidence_text(rng.sample(others, min(3, len(others)))),
+                                 False, "neutral", 0.5 * weight))
     return examples
 
 
