@@ -171,7 +171,8 @@ def compose(
                               relevance.share(named(c.hit, c.sentence.text))))
              for draft in shown for c in draft.candidates]
     evidence = None
-    if evidence_reader is not None and cited:
+    # Read only where the reading is used: the verdict, or a page gate that is switched on.
+    if evidence_reader is not None and cited and (analysis.is_yesno or answers_gate > 0):
         # Strongest votes first: the reader's token limit cuts the weakest passages.
         ranked = sorted(cited, key=lambda pair: -pair[1].vote)
         items = list(dict.fromkeys((c.document.title, c.sentence.text) for c, _ in ranked))
