@@ -18,6 +18,7 @@ then the best per set and rule. Never run it on a test split.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import tempfile
@@ -46,6 +47,8 @@ STEPS = [i / 10 for i in range(0, 6)]
 # Shares of the final lean given to the evidence-set reader, and set-relevance gates, swept.
 WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0]
 GATES = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6]
+# Least share of the question's concept weight the cited passages must name together.
+COVERAGES = [0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9]
 
 
 def _verdict(lean: float, yes: float, no: float) -> str:
@@ -61,14 +64,15 @@ def _rows(engine: Engine, items: list[tuple[str, str]], dump=None,
     seen: dict = {}
     decide = compose.decide
 
-    def capture(cited, evidence=None):
+    def capture(cited, evidence=None, coverage=1.0):
         _, _, scores = decide(cited)
         seen.update(sentences=scores.get("yes", 0.0) - scores.get("no", 0.0),
+                    coverage=coverage,
                     evidence=None if evidence is None else
                     [evidence.relevance, evidence.yes, evidence.no, evidence.neutral],
                     cited=[(c.document_id, c.kind_weight, c.reading.relevance, c.reading.yes,
                             c.reading.no, c.reading.neutral, c.coverage) for c in cited])
-        return decide(cited, evidence)
+        return decide(cited, evidence, coverage)
 
     rows = []
     compose.decide = capture
@@ -88,8 +92,8 @@ def _rows(engine: Engine, items: list[tuple[str, str]], dump=None,
 
 
 def _guess(row: dict, weight: float, gate: float, yes_t: float, no_t: float,
-           undecided: str) -> str:
-    if row["withheld"]:
+           undecided: str, coverage: float = 0.0) -> str:
+    if row["withheld"] or row.get("coverage", 1.0) < coverage:
         return undecided
     lean = row["sentences"]
     if row.get("evidence") is not None:
@@ -117,24 +121,24 @@ def _report(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
 
 
 def _sweep(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
-    """One line per (weight, gate) at its best leans; returns the best line."""
+    """One line per (weight, gate, coverage) at its best leans; returns the best line."""
     best: dict = {}
-    for weight in WEIGHTS:
-        for gate in GATES:
-            top: dict = {}
-            for yes_t in STEPS:
-                for no_t in STEPS:
-                    line = {"set": name, "verdict_concepts": rule, "evidence_weight": weight,
-                            "evidence_answers": gate, "yes_lean": yes_t, "no_lean": no_t,
-                            **_score(rows, [_guess(r, weight, gate, yes_t, no_t, undecided)
-                                            for r in rows])}
-                    if not top or (line["accuracy"], line["no_recall"]) > (top["accuracy"],
-                                                                          top["no_recall"]):
-                        top = line
-            print(json.dumps(top))
-            if not best or (top["accuracy"], top["no_recall"]) > (best["accuracy"],
-                                                                  best["no_recall"]):
-                best = top
+    for weight, gate, coverage in itertools.product(WEIGHTS, GATES, COVERAGES):
+        top: dict = {}
+        for yes_t in STEPS:
+            for no_t in STEPS:
+                line = {"set": name, "verdict_concepts": rule, "evidence_weight": weight,
+                        "evidence_answers": gate, "verdict_coverage": coverage,
+                        "yes_lean": yes_t, "no_lean": no_t,
+                        **_score(rows, [_guess(r, weight, gate, yes_t, no_t, undecided,
+                                               coverage) for r in rows])}
+                if not top or (line["accuracy"], line["no_recall"]) > (top["accuracy"],
+                                                                      top["no_recall"]):
+                    top = line
+        print(json.dumps(top))
+        if not best or (top["accuracy"], top["no_recall"]) > (best["accuracy"],
+                                                              best["no_recall"]):
+            best = top
     return best
 
 
@@ -144,6 +148,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--reader", type=Path, default=None)
     parser.add_argument("--evidence-reader", type=Path, default=None)
+    parser.add_argument("--rules", nargs="+", choices=RULES, default=list(RULES),
+                        help="verdict_concepts rules to ask with (each asks every question)")
     parser.add_argument("--dump", type=Path, default=None,
                         help="write each question's readings here (JSON lines, every rule)")
     args = parser.parse_args()
@@ -160,7 +166,7 @@ def main() -> int:
     for name, items, reader, path, undecided in sets:
         with tempfile.TemporaryDirectory() as tmp, \
                 temporary_library(Path(tmp), _read(reader, path), name, base) as engine:
-            for rule in RULES:
+            for rule in args.rules:
                 ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
                                library=engine.library)
                 rows = _rows(ruled, items, dump, {"set": name, "rule": rule})
@@ -169,11 +175,11 @@ def main() -> int:
     # verdict there is wrong, so "accuracy" is the share withheld (1 - verdict_rate).
     questions = _bioasq_questions(args.data, "yesno", args.limit, dev=True)
     docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
-    by_rule: dict[str, list[dict]] = {rule: [] for rule in RULES}
+    by_rule: dict[str, list[dict]] = {rule: [] for rule in args.rules}
     for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
         with tempfile.TemporaryDirectory() as tmp, \
                 temporary_library(Path(tmp), kept, f"answerability{fold}", base) as engine:
-            for rule in RULES:
+            for rule in args.rules:
                 ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
                                library=engine.library)
                 by_rule[rule].extend(_rows(ruled, [(q["body"], WITHHELD) for q in asked], dump,

@@ -186,9 +186,11 @@ QuestionType = Literal[
 ]
 Verdict = Literal["yes", "no", "uncertain", "insufficient"]
 # Which of the question's concepts the quoted passages must name before a yes/no verdict is
-# given: "every" concept of at least median weight and the most specific one, only the most
-# specific ("focus"), or "none" (the reader's relevance gate alone decides).
-VerdictConcepts = Literal["every", "focus", "none"]
+# given: "every" concept of at least median weight and the most specific one, the most specific
+# one and every concept of the question's subject ("subject": "HPV vaccination" in "Is HPV
+# vaccination effective ...?"), only the most specific ("focus"), or "none" (the reader's
+# relevance gate alone decides).
+VerdictConcepts = Literal["every", "subject", "focus", "none"]
 # The verdict as a reader sees it, on every page (Markdown, text, HTML).
 VERDICT_LABELS: dict[str, str] = {
     "yes": "Yes", "no": "No", "uncertain": "Uncertain", "insufficient": "Not enough evidence",

@@ -99,7 +99,8 @@ class Settings(BaseSettings):
         "higher abstains more often. Default: the threshold stored with the weights.")
     verdict_concepts: VerdictConcepts = Field(
         "focus", description="Which of the question's concepts the quoted passages must name "
-        "before a yes/no verdict is given: 'every' main concept, only the most specific one "
+        "before a yes/no verdict is given: 'every' main concept, the most specific one and every "
+        "concept of the question's subject ('subject'), only the most specific one "
         "('focus', chosen on training questions by bench/verdict_thresholds.py), or 'none' "
         "(the reader's relevance gate alone).")
     max_references: int = Field(8, description="Most documents an answer page cites.")

@@ -6,7 +6,12 @@ import pytest
 
 from citemed.compose import compose
 from citemed.compose.facets import facet_of, sentence_role
-from citemed.compose.question import analyze_question, question_type, section_plan
+from citemed.compose.question import (
+    analyze_question,
+    question_type,
+    section_plan,
+    subject_concepts,
+)
 from citemed.compose.select import is_fragment, reads_alone, trim
 from citemed.compose.verdict import EVIDENCE_ANSWERS
 from citemed.engine import Engine
@@ -511,3 +516,34 @@ def test_the_questions_qualifiers_rank_the_sentence_that_repeats_them_first():
     ], kind=Kind.GUIDELINE)
     answer = compose("What is the first-line treatment for hypertension?", _hits(guideline))
     assert "thiazide-type diuretics as first-line" in answer.direct_answer.text
+
+
+def test_no_verdict_when_no_quoted_passage_makes_the_claim_the_question_turns_on():
+    trial = _doc("61", "Metformin in type 2 diabetes: a cohort study", [
+        ("CONCLUSIONS", "Metformin lowered HbA1c in adults with type 2 diabetes compared with "
+                        "placebo over two years of follow-up."),
+    ])
+    guideline = _doc("62", "Type 2 diabetes: first-line therapy", [
+        ("RECOMMENDATIONS", "Metformin is the preferred first-line therapy for adults with "
+                            "type 2 diabetes, together with lifestyle change."),
+    ], kind=Kind.GUIDELINE)
+    question = "Is metformin first-line therapy for type 2 diabetes?"
+    answer = compose(question, _hits(trial))
+    assert answer.direct_answer.verdict == "insufficient"
+    assert any('"first-line"' in notice for notice in answer.notices)
+    # A passage that says "first-line" may answer it.
+    answered = compose(question, _hits(guideline, trial))
+    assert answered.direct_answer.verdict in ("yes", "no", "uncertain")
+    assert not any('"first-line"' in notice for notice in answered.notices)
+
+
+@pytest.mark.parametrize(("question", "subject"), [
+    ("Is HPV vaccination effective in preventing cervical cancer?", ("hpv", "vaccin")),
+    ("Is statin therapy associated with new-onset diabetes?", ("statin",)),
+    ("Should opioids be used as first-line therapy for chronic non-cancer pain?", ("opioid",)),
+    ("Are proteasome inhibitors good candidates for treatment of leukemia?",
+     ("proteasom", "inhibitor")),
+    ("What is the first-line treatment of gout?", ()),
+])
+def test_the_subject_of_a_yes_no_question_is_the_phrase_after_its_auxiliary(question, subject):
+    assert subject_concepts(question) == subject

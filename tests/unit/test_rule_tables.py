@@ -26,7 +26,12 @@ from citemed.compose.facets import (
     facet_of,
     sentence_role,
 )
-from citemed.compose.question import INTENT_FACET_RULES, TOPIC_RULES, analyze_question
+from citemed.compose.question import (
+    CLAIM_QUALIFIERS,
+    INTENT_FACET_RULES,
+    TOPIC_RULES,
+    analyze_question,
+)
 from citemed.model import Rule
 
 ROLE_CUES = [("aim", rule) for rule in AIM_CUES] + [
@@ -34,7 +39,8 @@ ROLE_CUES = [("aim", rule) for rule in AIM_CUES] + [
     ("method", rule) for rule in METHOD_CUES] + [("result", rule) for rule in RESULT_CUES] + [
     ("publication", rule) for rule in PUBLICATION_CUES]
 PATTERN_TABLES = [*TOPIC_RULES, *INTENT_FACET_RULES, *FACET_CUES, *SECTION_ROLES,
-                  *(rule for _, rule in ROLE_CUES), *RED_FLAGS, *TECHNICAL_SUFFIXES]
+                  *(rule for _, rule in ROLE_CUES), *RED_FLAGS, *TECHNICAL_SUFFIXES,
+                  *CLAIM_QUALIFIERS]
 
 
 def _id(rule: Rule) -> str:
@@ -113,3 +119,8 @@ def test_each_curated_term_is_reworded(term: str):
 def test_names_kept_whole_are_not_reworded(name: str):
     text, _ = Rewriter(build_vocabulary({})).rewrite(f"Notes on {name} here.")
     assert text == f"Notes on {name} here."
+
+
+@pytest.mark.parametrize("rule", CLAIM_QUALIFIERS, ids=_id)
+def test_claim_qualifiers_are_claims_of_their_example_question(rule: Rule):
+    assert rule in analyze_question(rule.example).claims

@@ -21,6 +21,7 @@ from citemed.compose.question import (
     concept_words,
     question_type,
     section_plan,
+    subject_concepts,
 )
 from citemed.compose.references import Citations
 from citemed.compose.select import Candidate, Relevance, candidates, deduplicate
@@ -167,6 +168,14 @@ def compose(
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
     missing = _missing_concepts(analysis, relevance, mentioned)
+    quoted = [f"{hit.document.title} {sentence.text}"
+              for draft in shown for hit, sentence in draft.sources]
+    unclaimed = [rule.name for rule in analysis.claims
+                 if not any(rule.pattern.search(text) for text in quoted)]
+    if unclaimed:
+        named_claims = " or ".join(f'"{name}"' for name in unclaimed)
+        missing.append(f"Partial evidence: none of the quoted sources says {named_claims}, "
+                       "which the question asks about, so no verdict is given.")
     cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
                               relevance.share(named(c.hit, c.sentence.text))))
              for draft in shown for c in draft.candidates]
@@ -193,11 +202,14 @@ def compose(
                 notices.append(f"The configured language model gave no usable verdict "
                                f"({error}); the verdict is CiteMed's own stance reading.")
         focus_missing = bool(relevance.focus and relevance.focus not in mentioned)
-        if (verdict_concepts == "every" and (missing or focus_missing)) \
+        subject_missing = any(c not in mentioned for c in subject_concepts(question))
+        if unclaimed or (verdict_concepts == "every" and (missing or focus_missing)) \
+                or (verdict_concepts == "subject" and (subject_missing or focus_missing)) \
                 or (verdict_concepts == "focus" and focus_missing):
-            # Evidence that never names a main concept of the question answers another
-            # question: "Is HPV vaccination effective?" gets no verdict from screening studies,
-            # only the "Partial evidence" notice naming what is missing.
+            # Evidence that never names a main concept of the question, or the qualifier its
+            # claim turns on, answers another question: "Is HPV vaccination effective?" gets
+            # no verdict from screening studies, only the "Partial evidence" notice naming
+            # what is missing.
             verdict = "insufficient"
 
     citations = Citations()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from citemed.model import QuestionType, Rule
-from citemed.text import raw_tokens, tokenize
+from citemed.text import STOPWORDS, raw_tokens, tokenize
 
 _AUX = (r"(is|are|was|were|do|does|did|can|could|should|has|have|had|will|would|may|might|"
         r"must|shall)")
@@ -93,6 +93,29 @@ _QUESTION_WORDS = frozenset(tokenize("linked link associated association related
                                      "study evidence use used using true really possible"))
 
 
+# Qualifiers that change the claim a yes/no question makes: "Is metformin first-line therapy?"
+# is not answered by passages on metformin therapy that never say first-line. The question's
+# words are generic (no concepts), so a verdict needs a quoted passage matching the same row;
+# the near miss is a passage that does not.
+CLAIM_QUALIFIERS: tuple[Rule, ...] = (
+    Rule("first-line", re.compile(r"\bfirst[- ]?line\b|\binitial (?:therapy|treatment)\b", re.I),
+         "Is metformin first-line therapy for type 2 diabetes?",
+         near_miss="Metformin lowered HbA1c compared with placebo."),
+    Rule("second-line", re.compile(r"\bsecond[- ]?line\b", re.I),
+         "Is a DPP-4 inhibitor a good second-line drug after metformin?",
+         near_miss="A DPP-4 inhibitor was added to metformin."),
+    Rule("long-term", re.compile(r"\blong[- ]term\b|\bprolonged\b|\bchronic use\b", re.I),
+         "Is long-term proton pump inhibitor use safe?",
+         near_miss="Proton pump inhibitors heal reflux oesophagitis."),
+    Rule("low-dose", re.compile(r"\blow[- ]dose\b|\blow doses?\b", re.I),
+         "Can low-dose aspirin be taken during pregnancy to prevent preeclampsia?",
+         near_miss="Aspirin reduced the risk of colorectal cancer."),
+    Rule("high-dose", re.compile(r"\bhigh[- ]dose\b|\bhigh doses?\b", re.I),
+         "Is high-dose vitamin D effective for preventing falls?",
+         near_miss="Vitamin D was given at 800 IU per day."),
+)
+
+
 # "What should I do" questions: a person describing their own or their family's situation.
 ADVICE_RULES: tuple[Rule, ...] = (
     Rule("what should I do", re.compile(r"\bwhat (?:should|can|do) (?:i|we)\b|"
@@ -119,6 +142,8 @@ class QuestionAnalysis:
     intent_facet: str = ""
     # Generic words of the question ("first-line", "dose"): no concepts, but they rank.
     qualifiers: frozenset[str] = frozenset()
+    # The CLAIM_QUALIFIERS rows a yes/no question makes (their passages must match too).
+    claims: tuple[Rule, ...] = ()
 
     @property
     def is_yesno(self) -> bool:
@@ -153,9 +178,11 @@ def analyze_question(question: str) -> QuestionAnalysis:
     concepts = _concepts(question)
     qualifiers = frozenset(t for t in concept_tokens(question) if t in _GENERIC
                            and t not in _QUESTION_WORDS)
+    claims = tuple(r for r in CLAIM_QUALIFIERS if r.pattern.search(question)) \
+        if qtype == "yesno" else ()
     return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
                             intent_facet=_intent_facet(question, qtype, topic),
-                            qualifiers=qualifiers)
+                            qualifiers=qualifiers, claims=claims)
 
 
 def _intent_facet(question: str, qtype: QuestionType, topic: QuestionType) -> str:
@@ -195,6 +222,33 @@ def _concepts(question: str) -> tuple[str, ...]:
         # Numbers and doses ("40mg") are details of a claim, not what it is about.
         if stem not in _GENERIC and stem not in out and not stem[:1].isdigit():
             out.append(stem)
+    return tuple(out)
+
+
+# Words that end the subject of a yes/no question ("Is HPV vaccination | effective ...?"): the
+# predicate's adjectives and the prepositions that start its complements.
+_SUBJECT_ENDS = frozenset(raw_tokens(
+    "effective efficacious safe useful beneficial superior inferior better worse more less "
+    "common rare necessary required present able likely possible sufficient associated "
+    "in for with during after before to on at as than by from among versus vs into within "
+    "without against via under over"))
+
+
+def subject_concepts(question: str) -> tuple[str, ...]:
+    """The concepts of a yes/no question's subject, the noun phrase after its auxiliary verb:
+    "Is HPV vaccination effective in preventing cervical cancer?" -> hpv, vaccin. A verdict
+    is about the subject, so evidence that never names it answers another question."""
+    words = raw_tokens(question)
+    if not words or not _YESNO_START.match(words[0]):
+        return ()
+    out: list[str] = []
+    for word in words[1:]:
+        stems = concept_tokens(word)
+        if word in _SUBJECT_ENDS or (out and (
+                (word in STOPWORDS and word != "and") or any(s in _GENERIC for s in stems)
+                or (len(word) > 5 and word.endswith("ed")))):
+            break
+        out.extend(s for s in stems if s not in _GENERIC and s not in out and not s[:1].isdigit())
     return tuple(out)
 
 
