@@ -47,8 +47,6 @@ STEPS = [i / 10 for i in range(0, 6)]
 # Shares of the final lean given to the evidence-set reader, and set-relevance gates, swept.
 WEIGHTS = [0.0, 0.25, 0.5, 0.75, 1.0]
 GATES = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6]
-# Least share of the question's concept weight the cited passages must name together.
-COVERAGES = [0.0, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9]
 
 
 def _verdict(lean: float, yes: float, no: float) -> str:
@@ -64,15 +62,14 @@ def _rows(engine: Engine, items: list[tuple[str, str]], dump=None,
     seen: dict = {}
     decide = compose.decide
 
-    def capture(cited, evidence=None, coverage=1.0):
+    def capture(cited, evidence=None):
         _, _, scores = decide(cited)
         seen.update(sentences=scores.get("yes", 0.0) - scores.get("no", 0.0),
-                    coverage=coverage,
                     evidence=None if evidence is None else
                     [evidence.relevance, evidence.yes, evidence.no, evidence.neutral],
                     cited=[(c.document_id, c.kind_weight, c.reading.relevance, c.reading.yes,
                             c.reading.no, c.reading.neutral, c.coverage) for c in cited])
-        return decide(cited, evidence, coverage)
+        return decide(cited, evidence)
 
     rows = []
     compose.decide = capture
@@ -92,8 +89,8 @@ def _rows(engine: Engine, items: list[tuple[str, str]], dump=None,
 
 
 def _guess(row: dict, weight: float, gate: float, yes_t: float, no_t: float,
-           undecided: str, coverage: float = 0.0) -> str:
-    if row["withheld"] or row.get("coverage", 1.0) < coverage:
+           undecided: str) -> str:
+    if row["withheld"]:
         return undecided
     lean = row["sentences"]
     if row.get("evidence") is not None:
@@ -121,17 +118,16 @@ def _report(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
 
 
 def _sweep(name: str, rule: str, rows: list[dict], undecided: str) -> dict:
-    """One line per (weight, gate, coverage) at its best leans; returns the best line."""
+    """One line per (weight, gate) at its best leans; returns the best line."""
     best: dict = {}
-    for weight, gate, coverage in itertools.product(WEIGHTS, GATES, COVERAGES):
+    for weight, gate in itertools.product(WEIGHTS, GATES):
         top: dict = {}
         for yes_t in STEPS:
             for no_t in STEPS:
                 line = {"set": name, "verdict_concepts": rule, "evidence_weight": weight,
-                        "evidence_answers": gate, "verdict_coverage": coverage,
-                        "yes_lean": yes_t, "no_lean": no_t,
-                        **_score(rows, [_guess(r, weight, gate, yes_t, no_t, undecided,
-                                               coverage) for r in rows])}
+                        "evidence_answers": gate, "yes_lean": yes_t, "no_lean": no_t,
+                        **_score(rows, [_guess(r, weight, gate, yes_t, no_t, undecided)
+                                        for r in rows])}
                 if not top or (line["accuracy"], line["no_recall"]) > (top["accuracy"],
                                                                       top["no_recall"]):
                     top = line

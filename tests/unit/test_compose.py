@@ -547,3 +547,26 @@ def test_no_verdict_when_no_quoted_passage_makes_the_claim_the_question_turns_on
 ])
 def test_the_subject_of_a_yes_no_question_is_the_phrase_after_its_auxiliary(question, subject):
     assert subject_concepts(question) == subject
+
+
+def test_the_subject_rule_gives_no_verdict_from_evidence_that_never_names_the_subject():
+    screening = _doc("71", "HPV testing in cervical cancer screening: a randomised trial", [
+        ("CONCLUSIONS", "HPV-based screening prevented more invasive cervical cancers than "
+                        "cytology in women aged 30 to 64 years."),
+    ], kind=Kind.RANDOMIZED_TRIAL)
+    vaccine = _doc("72", "HPV vaccination and invasive cervical cancer", [
+        ("CONCLUSIONS", "HPV vaccination was associated with a substantially reduced risk of "
+                        "invasive cervical cancer among vaccinated women."),
+    ])
+    question = "Is HPV vaccination effective in preventing cervical cancer?"
+    assert analyze_question(question).subject == ("hpv", "vaccin")
+
+    def idf(concept: str) -> float:  # HPV is the rarest word, as in a real library
+        return 6.0 if concept == "hpv" else 2.0
+
+    # The focus rule is satisfied by screening evidence (it names HPV); the subject rule is not.
+    assert compose(question, _hits(screening), idf=idf).direct_answer.verdict != "insufficient"
+    withheld = compose(question, _hits(screening), idf=idf, verdict_concepts="subject")
+    assert withheld.direct_answer.verdict == "insufficient"
+    answered = compose(question, _hits(vaccine, screening), idf=idf, verdict_concepts="subject")
+    assert answered.direct_answer.verdict != "insufficient"

@@ -21,7 +21,6 @@ from citemed.compose.question import (
     concept_words,
     question_type,
     section_plan,
-    subject_concepts,
 )
 from citemed.compose.references import Citations
 from citemed.compose.select import Candidate, Relevance, candidates, deduplicate
@@ -202,7 +201,7 @@ def compose(
                 notices.append(f"The configured language model gave no usable verdict "
                                f"({error}); the verdict is CiteMed's own stance reading.")
         focus_missing = bool(relevance.focus and relevance.focus not in mentioned)
-        subject_missing = any(c not in mentioned for c in subject_concepts(question))
+        subject_missing = any(c not in mentioned for c in analysis.subject)
         if unclaimed or (verdict_concepts == "every" and (missing or focus_missing)) \
                 or (verdict_concepts == "subject" and (subject_missing or focus_missing)) \
                 or (verdict_concepts == "focus" and focus_missing):

@@ -144,6 +144,8 @@ class QuestionAnalysis:
     qualifiers: frozenset[str] = frozenset()
     # The CLAIM_QUALIFIERS rows a yes/no question makes (their passages must match too).
     claims: tuple[Rule, ...] = ()
+    # A yes/no question's subject concepts (`subject_concepts`).
+    subject: tuple[str, ...] = ()
 
     @property
     def is_yesno(self) -> bool:
@@ -178,11 +180,12 @@ def analyze_question(question: str) -> QuestionAnalysis:
     concepts = _concepts(question)
     qualifiers = frozenset(t for t in concept_tokens(question) if t in _GENERIC
                            and t not in _QUESTION_WORDS)
-    claims = tuple(r for r in CLAIM_QUALIFIERS if r.pattern.search(question)) \
-        if qtype == "yesno" else ()
-    return QuestionAnalysis(text=question, qtype=qtype, topic=topic, concepts=concepts,
-                            intent_facet=_intent_facet(question, qtype, topic),
-                            qualifiers=qualifiers, claims=claims)
+    yesno = qtype == "yesno"
+    return QuestionAnalysis(
+        text=question, qtype=qtype, topic=topic, concepts=concepts,
+        intent_facet=_intent_facet(question, qtype, topic), qualifiers=qualifiers,
+        claims=tuple(r for r in CLAIM_QUALIFIERS if r.pattern.search(question)) if yesno else (),
+        subject=subject_concepts(question) if yesno else ())
 
 
 def _intent_facet(question: str, qtype: QuestionType, topic: QuestionType) -> str:
@@ -219,10 +222,14 @@ def concept_words(question: str) -> dict[str, str]:
 def _concepts(question: str) -> tuple[str, ...]:
     out: list[str] = []
     for stem in concept_tokens(question):
-        # Numbers and doses ("40mg") are details of a claim, not what it is about.
-        if stem not in _GENERIC and stem not in out and not stem[:1].isdigit():
+        if _is_concept(stem) and stem not in out:
             out.append(stem)
     return tuple(out)
+
+
+def _is_concept(stem: str) -> bool:
+    # Numbers and doses ("40mg") are details of a claim, not what it is about.
+    return stem not in _GENERIC and not stem[:1].isdigit()
 
 
 # Words that end the subject of a yes/no question ("Is HPV vaccination | effective ...?"): the
@@ -248,7 +255,7 @@ def subject_concepts(question: str) -> tuple[str, ...]:
                 (word in STOPWORDS and word != "and") or any(s in _GENERIC for s in stems)
                 or (len(word) > 5 and word.endswith("ed")))):
             break
-        out.extend(s for s in stems if s not in _GENERIC and s not in out and not s[:1].isdigit())
+        out.extend(s for s in stems if _is_concept(s) and s not in out)
     return tuple(out)
 
 
