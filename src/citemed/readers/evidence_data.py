@@ -16,7 +16,10 @@ off-topic passages mixed in, as a retrieved set has):
 - PubMedQA train_dev: sentences of the abstract without its conclusion (the library's copy of a
   test abstract has none) with yes / no / maybe (neutral); another abstract as "does not answer".
 - SciFact, HealthVer, COVID-Fact train: a claim with its rationale sentences (SUPPORT = yes,
-  CONTRADICT = no), sometimes with other sentences of the abstract mixed in.
+  CONTRADICT = no), sometimes with other sentences of the abstract mixed in; half of the claims
+  asked as a question.
+- Direction flips: a BioASQ or PubMedQA "yes" question with one direction word reversed
+  ("increased" -> "decreased") over the same evidence, answer "no".
 
 The development split is the passage reader's (`data.is_dev`, by question id), so questions
 held out for choosing thresholds are held out of both readers.
@@ -35,8 +38,10 @@ from citemed.readers.data import (
     Pair,
     bioasq_snippets,
     claim_documents,
+    claim_question,
     clean,
     evidence_text,
+    flip_direction,
     idf_table,
     read_json,
     swap_concept,
@@ -49,6 +54,10 @@ VIEWS = {"yes": 2, "no": 7}
 # Share of the other BioASQ questions (factoid, list, summary) used: they teach only whether a
 # set answers, and the whole set would double the training time on 2 cores.
 OPEN_SHARE = 0.35
+# Views per direction-flipped "yes" question (`data.flip_direction`, answer "no").
+FLIP_VIEWS = 2
+# Share of claims asked as questions (`data.claim_question`), the form the page reads.
+QUESTION_SHARE = 0.5
 
 
 def _view(rng: random.Random, own: list[tuple[str, str]], noise: list[tuple[str, str]],
@@ -92,6 +101,11 @@ def bioasq_evidence(data: Path, rng: random.Random) -> list[Pair]:
         for _ in range(VIEWS[stance] if stance else 1):
             examples.append(Pair("bioasq", group, body, evidence_text(_view(rng, gold, noise)),
                                  True, stance))
+        flipped = flip_direction(body) if stance == "yes" else None
+        if flipped:
+            for _ in range(FLIP_VIEWS):
+                examples.append(Pair("bioasq-flip", group, flipped,
+                                     evidence_text(_view(rng, gold, noise)), True, "no"))
         if not near:
             continue
         examples.append(Pair("bioasq", group, body, evidence_text(_view(rng, noise, [])),
@@ -127,6 +141,10 @@ def pubmedqa_evidence(data: Path, rng: random.Random, views: int = 2) -> list[Pa
                 else []
             examples.append(Pair("pubmedqa", group, query, evidence_text([*head, *tail]), True,
                                  stance))
+        flipped = flip_direction(query) if stance == "yes" else None
+        if flipped:
+            examples.append(Pair("pubmedqa-flip", group, flipped, evidence_text(own[-4:]), True,
+                                 "no"))
         other = rng.choice(pmids)
         if other != pmid and sentences[other]:
             examples.append(Pair("pubmedqa", group, query,
@@ -150,6 +168,8 @@ def claim_evidence(folder: Path, claims_file: str, name: str, rng: random.Random
             continue
         rationale = [(title, sentences[i]) for i in marked]
         others = [(title, s) for i, s in enumerate(sentences) if i not in marked]
+        if rng.random() < QUESTION_SHARE:
+            text = claim_question(text)
         examples.append(Pair(name, group, text, evidence_text(_view(rng, rationale, others)),
                              True, labels.pop(), weight))
         if others:
