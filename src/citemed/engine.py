@@ -156,6 +156,7 @@ class Engine:
             idf=self.library.lexical.idf, verdict_reader=self.verdict_reader,
             reader=self.reader(), evidence_reader=self.evidence_reader(),
             answers_gate=self.settings.evidence_answers,
+            focus_abstains=self.settings.focus_abstains,
             threshold=self.settings.reader_threshold,
             verdict_concepts=self.settings.verdict_concepts,
             max_bullets=self.settings.max_bullets,

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=1.0, description="Least the evidence-set reader must find that the "
         "cited passages, read together, answer the question (0-1); below it the page says the "
         "library holds no direct evidence. 0 = off.")
+    focus_abstains: bool = Field(
+        False, description="When no quoted passage names the question's most specific concept "
+        "(the rarest in the library, e.g. 'stiff' in 'fever and a stiff neck'), the page says "
+        "the library holds no direct evidence instead of showing passages about the rest of "
+        "the question.")
     reader_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "

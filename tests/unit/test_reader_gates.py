@@ -116,3 +116,26 @@ def test_verdict_concepts_setting_decides_whether_partial_evidence_gets_a_verdic
                               verdict_concepts=rule).direct_answer.verdict == "insufficient"
                 for rule in ("every", "focus", "none")}
     assert withheld == {"every": True, "focus": True, "none": False}
+
+
+TYPHOID = _doc("5", "Typhoid fever: symptoms",
+               "Children with typhoid fever usually have a sustained fever as high as 39 to 40 C. "
+               "They may also feel weak or have stomach pains, headache or loss of appetite.")
+
+
+def test_focus_abstains_when_no_passage_names_the_most_specific_concept(reader):
+    # Fever evidence that never mentions a stiff neck answers another question: with
+    # focus_abstains the page says so (and the urgent notice still shows); the meningitis
+    # source, which names neck stiffness, is answered from as before.
+    question = "My child has a fever of 39 C and a stiff neck, what should I do?"
+    off_topic = compose(question, _hits(TYPHOID, MENINGITIS), reader=reader, threshold=0.0,
+                        focus_abstains=True, idf=lambda c: 5.0 if c == "stiff" else 1.0)
+    plain = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
+                    idf=lambda c: 5.0 if c == "stiff" else 1.0)
+    gated = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
+                    focus_abstains=True, idf=lambda c: 5.0 if c == "stiff" else 1.0)
+    assert not plain.abstained and plain.direct_answer.text
+    assert gated.abstained and not gated.all_bullets()
+    assert '"stiff"' in gated.direct_answer.text
+    assert URGENT_NOTICE in adapt(gated, "patient").notices
+    assert not off_topic.abstained

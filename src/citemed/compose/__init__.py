@@ -99,6 +99,7 @@ def compose(
     verdict_reader: LLMVerdictReader | None = None,
     evidence_reader: EvidenceReader | None = None,
     answers_gate: float = 0.0,
+    focus_abstains: bool = False,
     threshold: float | None = None,
     verdict_concepts: VerdictConcepts = "focus",
     max_bullets: int = 14,
@@ -112,7 +113,9 @@ def compose(
     question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
     reading of the cited sentences. The page's text stays extractive either way. With an
     `evidence_reader` (the evidence-set reader) the cited passages are also read together and
-    that reading joins the verdict; below `answers_gate` (the set's relevance) the page abstains. `threshold`
+    that reading joins the verdict; below `answers_gate` (the set's relevance) the page abstains,
+    and with `focus_abstains` it abstains when no quoted passage names the question's focus
+    concept. `threshold`
     overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
     concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
     `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
@@ -166,6 +169,11 @@ def compose(
 
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
+    if focus_abstains and relevance.focus and relevance.focus not in mentioned:
+        # The reader found passages on the topic, but none names what the question is most
+        # specifically about ("stiff neck" with fever): they answer a different question.
+        return _abstain(analysis, audience, _absent(analysis, relevance, mentioned),
+                        quoted=True)
     missing = _missing_concepts(analysis, relevance, mentioned)
     quoted = [f"{hit.document.title} {sentence.text}"
               for draft in shown for hit, sentence in draft.sources]
@@ -253,6 +261,11 @@ def _unnamed(analysis: QuestionAnalysis, relevance: Relevance, hits: list[Hit]) 
     message ("" when every concept is named somewhere but nothing addresses the question)."""
     named: set[str] = set().union(*(relevance.doc_tokens[h.document.id] for h in hits)) \
         if hits else set()
+    return _absent(analysis, relevance, named)
+
+
+def _absent(analysis: QuestionAnalysis, relevance: Relevance, named: set[str]) -> str:
+    """The two most specific question concepts not in `named`, in the question's own words."""
     words = concept_words(analysis.text)
     absent = [c for c in sorted(relevance.weights, key=lambda c: -relevance.weights[c])
               if c not in named]
@@ -331,7 +344,9 @@ def _cite(citations: Citations, sources: list) -> list[int]:
 
 
 def _abstain(analysis: QuestionAnalysis, audience: Audience, unnamed: str = "", *,
-             population: str = "") -> Answer:
+             population: str = "", quoted: bool = False) -> Answer:
+    """The page when the library holds no evidence that answers the question; `unnamed` is the
+    missing concept, named by no source (or, `quoted`, by no passage closest to the question)."""
     topic = " ".join(t for t in raw_tokens(analysis.text) if t not in STOPWORDS)
     if population:
         text = (f"The library holds no evidence on this question in {population}: its sources "
@@ -339,7 +354,8 @@ def _abstain(analysis: QuestionAnalysis, audience: Audience, unnamed: str = "", 
                 f"apply. Ask a clinician; to answer it here, ingest guidelines or studies on: "
                 f"{topic} (citemed ingest PATH).")
     else:
-        what = (f"none of its sources mentions {unnamed}" if unnamed
+        what = (f"the passages closest to it never mention {unnamed}" if unnamed and quoted
+                else f"none of its sources mentions {unnamed}" if unnamed
                 else "none of the sources found addresses it directly")
         text = (f"The library holds no direct evidence on this question: {what}. To answer it, "
                 f"ingest guidelines, systematic reviews or PubMed abstracts on: {topic} "
