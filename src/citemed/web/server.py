@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. Each worker process has its own warm Engine and answer cache;
-    they share the library (read-only) and the threads database (SQLite WAL)."""
+    they share the library (read-only) and the threads database (SQLite WAL). Several servers
+    over one read-only folder: docs/replicas.md."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -32,6 +33,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "info", "proxy_headers": False,
         "server_header": False, "timeout_graceful_shutdown": 5}
+    # Fail here, with the CLI's message, when the articles database has nowhere to live (a
+    # read-only library folder and no --database) rather than in uvicorn's startup.
+    settings.database_url()
     print(f"CiteMed is serving {settings.library} at http://{host}:{port}/", flush=True)
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
