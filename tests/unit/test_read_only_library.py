@@ -89,3 +89,29 @@ def test_serve_over_a_read_only_folder_needs_a_database(folder):
     assert result.exit_code == 2
     message = " ".join(result.output.split())
     assert f"the library folder {folder} is read-only" in message and "--database" in message
+
+
+def test_a_server_follows_an_atomic_swap_to_a_new_read_only_folder(folder, tmp_path,
+                                                                    monkeypatch):
+    """The roll-out of docs/replicas.md: servers read `current`, a symlink; a new folder is
+    built beside the old one, made read-only, and the link replaced in one rename."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    new = tmp_path / "lib-2"
+    lib = Library(Settings(library=new, dense=False), create=True)
+    lib.ingest_documents([*fixture_documents(), *web_documents()][:3], source_name="fixture")
+    lib.refresh_indexes()
+    lib.close()
+    current = tmp_path / "current"
+    current.symlink_to(folder)
+    with read_only(folder), read_only(new) as new_before:
+        service = AnswerService(Settings(library=current, dense=False, library_check_seconds=0))
+        assert service.document_count() == 8
+        old_version = service.library_version
+        (tmp_path / "current.new").symlink_to(new)
+        (tmp_path / "current.new").replace(current)  # rename(2): atomic, as `mv -T` does
+        assert service.document_count() == 3
+        assert service.library_version != old_version
+        assert service.engine.library.read_only
+        assert service.search("metformin", k=3, audience="clinician") == []
+        service.close()
+        assert snapshot(new) == new_before
