@@ -4,6 +4,7 @@ folder. The two-server test over PostgreSQL is tests/articles/test_replicas.py."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -115,3 +116,15 @@ def test_a_server_follows_an_atomic_swap_to_a_new_read_only_folder(folder, tmp_p
         assert service.search("metformin", k=3, audience="clinician") == []
         service.close()
         assert snapshot(new) == new_before
+
+
+def test_ingest_caches_the_lay_vocabulary_for_the_servers(tmp_path, monkeypatch):
+    """The writer mines it, so a read-only server reads it rather than mining at start."""
+    monkeypatch.setenv("CITEMED_DENSE", "0")
+    folder = tmp_path / "lib"
+    sources = Path(__file__).parents[1] / "fixtures" / "sources"
+    result = CliRunner().invoke(app, ["ingest", str(sources / "medquad.jsonl"),
+                                      "--library", str(folder)])
+    assert result.exit_code == 0, result.output
+    cache = json.loads((folder / "index" / "lay_vocabulary.json").read_text())
+    assert cache["library_version"] == Library(Settings(library=folder)).version

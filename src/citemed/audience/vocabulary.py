@@ -273,6 +273,12 @@ def library_vocabulary(library) -> dict[str, str]:
     return build_vocabulary(mined)
 
 
+def cache_library_vocabulary(library, _report: object = None) -> None:
+    """The after-ingest hook (`citemed.hooks.after_ingest`): write the cache for the new
+    library version (the writer's folder is writable; a no-op when it is current)."""
+    library_vocabulary(library)
+
+
 def _consumer_texts(library) -> Iterable[str]:
     # Only consumer pages are glossed for lay readers; read them by kind, in batches.
     ids = library.store.ids_by_kind(Kind.CONSUMER)
