@@ -33,7 +33,7 @@ from tests.articles.live import CSRF_RE, logged_in
 from tests.read_only import Snapshot, read_only, snapshot
 from tests.web_documents import build_web_library
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 QUESTIONS = [QUESTION, "What is the usual starting dose of metformin?"]
 # Two model loads on a shared 2-core machine: a server may take a while to answer /health.
@@ -127,7 +127,9 @@ def test_servers_hold_the_library_files_read_only(replicas):
     assert len(descriptors) == 2, descriptors  # the two servers, nobody else
     for names in descriptors.values():
         assert {"library.sqlite", "terms.sqlite"} <= names, names
-    assert "tfs.npy" in mapped and "dense-0.f16" in mapped, mapped
+    assert "tfs.npy" in mapped, mapped
+    if (replicas.library / "index" / "dense-0.f16").exists():  # built when 'dense' is installed
+        assert "dense-0.f16" in mapped, mapped
     if os.geteuid() != 0:  # file modes bind this user: the folder really refuses a write
         with pytest.raises(PermissionError):
             (replicas.library / "probe").write_text("x")
