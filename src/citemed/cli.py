@@ -20,6 +20,7 @@ from rich.table import Table
 
 from citemed import hooks
 from citemed.articles import cli as articles_cli
+from citemed.audience.vocabulary import cache_library_vocabulary
 from citemed.cliutil import DataOpt, LibraryOpt, console, fail, make_settings
 from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import CiteMedError
@@ -333,6 +334,9 @@ def settings_command(
 
 # Registered after the commands above so `citemed --help` lists the everyday commands first.
 articles_cli.register(app)
+# The writer mines the lay vocabulary once, so that servers over the library (read-only ones
+# above all, which may not cache it in the folder) read it instead of mining it at start.
+hooks.after_ingest.subscribe(cache_library_vocabulary)
 # An ingest flags the approved articles its new evidence would change: the editorial workflow
 # reacts to the ingest, the ingest does not call it.
 hooks.after_ingest.subscribe(articles_cli.report_stale_articles)

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from citemed.errors import LibraryError
 from citemed.model import VerdictConcepts
 
 
@@ -22,6 +23,24 @@ def default_vector_cache() -> Path:
     """$XDG_CACHE_HOME/citemed/vectors.sqlite (~/.cache/citemed/vectors.sqlite)"""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "citemed" / "vectors.sqlite"
+
+
+def default_state_dir() -> Path:
+    """$XDG_STATE_HOME/citemed (~/.local/state/citemed)"""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "citemed"
+
+
+def folder_is_read_only(folder: Path) -> bool:
+    """True when `folder` is on a read-only mount, has no write permission bit at all (`chmod
+    a-w`: the mode bits say so even to root, whose writes the kernel would let through) or this
+    process may not write it. A folder that does not exist yet is not read-only."""
+    try:
+        mode = os.stat(folder).st_mode
+        mounted_read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except FileNotFoundError:
+        return False
+    return mounted_read_only or not mode & 0o222 or not os.access(folder, os.W_OK)
 
 
 def default_data_dir() -> Path:
@@ -45,6 +64,16 @@ class Settings(BaseSettings):
         default_factory=default_library_dir,
         description="The library folder (evidence store, indexes, manifest); `--library` "
                     "overrides it.")
+    library_read_only: bool | None = Field(
+        None, description="Serve the library folder without writing anything into it (replica "
+                          "servers over one shared folder, docs/replicas.md): its SQLite files "
+                          "are opened immutable, no cache is written there. Unset = read-only "
+                          "when the folder is: a read-only mount, no write permission bits "
+                          "(`chmod -R a-w`) or not writable by this user.")
+    threads: Path | None = Field(
+        None, description="SQLite file of conversation threads (follow-up questions); per "
+                          "server. Unset = threads.sqlite in the library folder, or "
+                          "$XDG_STATE_HOME/citemed/threads.sqlite when the library is read-only.")
     data: Path = Field(
         default_factory=default_data_dir,
         description="The shared open corpora that `citemed demo` and `citemed eval` read.")
@@ -158,10 +187,29 @@ class Settings(BaseSettings):
     api_token_max_days: int = Field(365, ge=1, description=(
         "Longest lifetime (days) an API token may be given."))
 
+    def read_only_library(self) -> bool:
+        """Whether the library folder is served read-only (`library_read_only`, else detected)."""
+        if self.library_read_only is not None:
+            return self.library_read_only
+        return folder_is_read_only(self.library)
+
     def database_url(self) -> str:
         if self.database:
             return self.database
+        if self.read_only_library():
+            raise LibraryError(
+                f"the library folder {self.library} is read-only, so the articles database "
+                "cannot live in it: give a database URL with --database "
+                "postgresql://user@host/db (or CITEMED_DATABASE)")
         return f"sqlite:///{(self.library / 'articles.sqlite').resolve()}"
+
+    def threads_file(self) -> Path:
+        """Where this server keeps conversation threads (see the `threads` field)."""
+        if self.threads is not None:
+            return self.threads
+        if self.read_only_library():
+            return default_state_dir() / "threads.sqlite"
+        return self.library / "threads.sqlite"
 
 
 def _default_text(field: FieldInfo) -> str:

@@ -58,17 +58,25 @@ class Live:
     @contextmanager
     def browser(self, username: str) -> Iterator[tuple[httpx.Client, str]]:
         """A logged-in cookie session and its CSRF token."""
-        with httpx.Client(base_url=self.base, timeout=60, follow_redirects=False) as client:
-            form = client.get("/login").text.split('action="/login"', 1)[1]
-            token = CSRF_RE.search(form)
-            assert token
-            response = client.post("/login", data={
-                "username": username, "password": PASSWORD, "csrf_token": token.group(1),
-                "next": "/articles"})
-            assert response.status_code == 303, response.text
-            csrf = CSRF_RE.search(client.get("/account/tokens").text)
-            assert csrf
-            yield client, csrf.group(1)
+        with logged_in(self.base, username) as session:
+            yield session
+
+
+@contextmanager
+def logged_in(base: str, username: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A cookie session logged in through the login form of the server at `base`, and its CSRF
+    token."""
+    with httpx.Client(base_url=base, timeout=60, follow_redirects=False) as client:
+        form = client.get("/login").text.split('action="/login"', 1)[1]
+        token = CSRF_RE.search(form)
+        assert token
+        response = client.post("/login", data={
+            "username": username, "password": PASSWORD, "csrf_token": token.group(1),
+            "next": "/articles"})
+        assert response.status_code == 303, response.text
+        csrf = CSRF_RE.search(client.get("/account/tokens").text)
+        assert csrf
+        yield client, csrf.group(1)
 
 
 @contextmanager

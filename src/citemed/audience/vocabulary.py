@@ -266,10 +266,17 @@ def library_vocabulary(library) -> dict[str, str]:
         if stored.get("library_version") == version:
             return build_vocabulary(stored["pairs"])
     mined = best_pairs(mine_pairs(_consumer_texts(library)))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"library_version": version, "pairs": mined}, indent=1,
-                                sort_keys=True), encoding="utf-8")
+    if not library.read_only:  # a replica mines in memory: nothing is written into its folder
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"library_version": version, "pairs": mined}, indent=1,
+                                    sort_keys=True), encoding="utf-8")
     return build_vocabulary(mined)
+
+
+def cache_library_vocabulary(library, _report: object = None) -> None:
+    """The after-ingest hook (`citemed.hooks.after_ingest`): write the cache for the new
+    library version (the writer's folder is writable; a no-op when it is current)."""
+    library_vocabulary(library)
 
 
 def _consumer_texts(library) -> Iterable[str]:

@@ -35,7 +35,10 @@ class Library:
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         self.settings = settings
         self.folder = Path(settings.library)
-        self.store = Store(self.folder, create=create)
+        # A read-only folder (replica servers over one shared library) is only ever read: its
+        # SQLite files are opened immutable and nothing, not even a cache, is written into it.
+        self.read_only = settings.read_only_library()
+        self.store = Store(self.folder, create=create, read_only=self.read_only)
         self._lexical: LexicalIndex | None = None
         self._dense: DenseIndex | None = None
         self._alignment: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
@@ -199,7 +202,7 @@ class Library:
     def lexical(self) -> LexicalIndex:
         """The BM25 index on disk (the last one built; a read never builds)."""
         if self._lexical is None:
-            loaded = LexicalIndex.load(self._lexical_folder)
+            loaded = LexicalIndex.load(self._lexical_folder, read_only=self.read_only)
             if loaded is None:
                 # CiteMed before the segmented index kept one whole matrix here.
                 what = ("a search index in an older format"

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from citemed.model import Kind
+from citemed.sqlite_wal import connect_immutable
 
 # Bumped whenever what is indexed changes, so indexes written by an older CiteMed are rebuilt.
 INDEX_FORMAT = 3
@@ -107,7 +108,8 @@ class LexicalIndex:
     (their scores are 0) until a merge writes a new snapshot.
     """
 
-    def __init__(self, folder: Path, manifest: dict, segments: list[Segment]) -> None:
+    def __init__(self, folder: Path, manifest: dict, segments: list[Segment], *,
+                 read_only: bool = False) -> None:
         self.folder = folder
         self.manifest = manifest
         self.version: str = manifest["version"]
@@ -136,26 +138,28 @@ class LexicalIndex:
         self.doc_ids: Sequence[str] = _DocIds(self)
         self.vocab = _Vocabulary(self)
         self.abbreviations: Mapping[str, list[str]] = _Abbreviations(self)
-        self._terms = sqlite3.connect(folder / "terms.sqlite", check_same_thread=False)
+        self._terms = (connect_immutable(folder / "terms.sqlite")
+                       if read_only else
+                       sqlite3.connect(folder / "terms.sqlite", check_same_thread=False))
         self._lookups: dict[str, tuple[int, float, list[tuple[int, int]]]] = {}
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex | None:
+    def load(cls, folder: Path, *, read_only: bool = False) -> LexicalIndex | None:
         """The index in `folder` as its manifest names it; None when there is none (or an
         older format) to build. A writer may replace files meanwhile: one retry then sees its
-        new manifest."""
+        new manifest. `read_only`: the folder is never written (terms.sqlite opened immutable)."""
         for attempt in range(2):
             try:
-                return cls._load(folder)
+                return cls._load(folder, read_only)
             except FileNotFoundError:
                 if attempt:
                     raise
         return None
 
     @classmethod
-    def _load(cls, folder: Path) -> LexicalIndex | None:
+    def _load(cls, folder: Path, read_only: bool) -> LexicalIndex | None:
         path = folder / "manifest.json"
         if not path.exists():
             return None
@@ -163,7 +167,7 @@ class LexicalIndex:
         if manifest.get("format") != INDEX_FORMAT:
             return None
         segments = [Segment.open(folder, s["name"], s["tag"]) for s in manifest["segments"]]
-        return cls(folder, manifest, segments)
+        return cls(folder, manifest, segments, read_only=read_only)
 
     def close(self) -> None:
         self._terms.close()

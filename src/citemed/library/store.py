@@ -17,7 +17,7 @@ from pathlib import Path
 
 from citemed.errors import LibraryError, NotFoundError, SourceError
 from citemed.model import Document, Kind, Section, Sentence
-from citemed.sqlite_wal import use_wal
+from citemed.sqlite_wal import connect_immutable, use_wal
 
 SCHEMA_VERSION = 1
 
@@ -92,24 +92,36 @@ class IngestReport:
 class Store:
     """Documents in SQLite. One transaction per batch: a kill -9 loses at most the open batch."""
 
-    def __init__(self, folder: Path, *, create: bool = False) -> None:
+    def __init__(self, folder: Path, *, create: bool = False, read_only: bool = False) -> None:
         self.folder = Path(folder)
         self.path = self.folder / "library.sqlite"
+        self.read_only = read_only
         if not self.path.exists() and not create:
             raise LibraryError(
                 f"no library at {self.folder}: run 'citemed ingest PATH --library {self.folder}' "
                 "or 'citemed demo' first"
             )
+        if read_only:
+            if create:
+                raise LibraryError(
+                    f"the library folder {self.folder} is read-only: ingest into a writable "
+                    "folder (servers over a read-only folder only read it, docs/replicas.md)")
+            self.conn = connect_immutable(self.path)
+            self._check_schema()
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         use_wal(self.conn)
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(_SCHEMA)
-        found = self.meta("schema_version")
-        if found is None:
+        if self.meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(found) != SCHEMA_VERSION:
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        found = self.meta("schema_version")
+        if found is None or int(found) != SCHEMA_VERSION:
             raise LibraryError(
                 f"{self.path}: library schema {found}, this CiteMed reads {SCHEMA_VERSION}; "
                 "re-ingest into a new folder"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. Each worker process has its own warm Engine and answer cache;
-    they share the library (read-only) and the threads database (SQLite WAL)."""
+    they share the library (read-only) and the threads database (SQLite WAL). Several servers
+    over one read-only folder: docs/replicas.md."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -32,6 +33,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int = 1) -> None
     options: dict[str, Any] = {
         "host": host, "port": port, "log_level": "info", "proxy_headers": False,
         "server_header": False, "timeout_graceful_shutdown": 5}
+    # Fail here, with the CLI's message, when the articles database has nowhere to live (a
+    # read-only library folder and no --database) rather than in uvicorn's startup.
+    settings.database_url()
     print(f"CiteMed is serving {settings.library} at http://{host}:{port}/", flush=True)
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
@@ -62,19 +66,21 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def serve_in_subprocess(library: Path, *, host: str = "127.0.0.1", port: int | None = None,
-                        workers: int = 1, ready_timeout: float = 60.0) -> Iterator[str]:
+                        workers: int = 1, ready_timeout: float = 60.0, args: Sequence[str] = (),
+                        env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run `citemed serve` in a child process (tests, benchmarks); yields its base URL once
-    /api/v1/health answers, and stops it on exit."""
+    /api/v1/health answers, and stops it on exit. `args` are more `citemed serve` options
+    (`--database URL`), `env` more environment variables (CITEMED_* settings)."""
     import httpx
 
     port = port or free_port(host)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    env = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
     # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
     log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [sys.executable, "-m", "citemed.cli", "serve", "--library", str(library),
-         "--host", host, "--port", str(port), "--workers", str(workers)],
+         "--host", host, "--port", str(port), "--workers", str(workers), *args],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://{host}:{port}"

@@ -54,7 +54,7 @@ class AnswerService:
         self.settings = settings
         self.engine = engine or Engine(settings)
         self.cache = AnswerCache(cache_size)
-        self.threads = threads or ThreadStore(self.engine.library.folder / "threads.sqlite")
+        self.threads = threads or ThreadStore(self.engine.library.settings.threads_file())
 
     def close(self) -> None:
         self.threads.close()
