@@ -1,7 +1,7 @@
 """Choose the evidence reader's relevance threshold on TRAINING data only.
 
     python bench/relevance_threshold.py --data ../shared/data [--thresholds 0.3,0.5,0.7]
-        [--gates 0,0.3,0.5] [--focus-abstains 0,1] [--reader WEIGHTS] [--evidence-reader WEIGHTS]
+        [--gates 0,0.3,0.5] [--focus-abstains off,closed,all] [--reader WEIGHTS] [--evidence-reader WEIGHTS]
 
 The reader's held-out BioASQ 1B-6B questions (its development split) are asked (a) of a library
 of all 1B-6B snippets: summary answers should cite a gold document, yes/no answers be right;
@@ -38,19 +38,19 @@ def main() -> int:
     parser.add_argument("--thresholds", default="0.2,0.35,0.5,0.65,0.8,0.9")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--gates", default="0", help="evidence_answers values")
-    parser.add_argument("--focus-abstains", default="0", help="focus_abstains values (0,1)")
+    parser.add_argument("--focus-abstains", default="off", help="focus_abstains values (off,closed,all)")
     parser.add_argument("--reader", type=Path, default=None, help="weights folder")
     parser.add_argument("--evidence-reader", type=Path, default=None, help="weights folder")
     args = parser.parse_args()
     base = Settings(data=args.data, reader=args.reader, evidence_reader=args.evidence_reader)
-    choices = [(float(t), float(g), int(f)) for t in args.thresholds.split(",")
+    choices = [(float(t), float(g), f) for t in args.thresholds.split(",")
                for g in args.gates.split(",") for f in args.focus_abstains.split(",")]
     settings = {c: base.model_copy(update={"reader_threshold": c[0], "evidence_answers": c[1],
-                                           "focus_abstains": bool(c[2])})
+                                           "focus_abstains": c[2]})
                 for c in choices}
     docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
-    rows: dict[tuple[float, float, int], dict] = {
-        c: {"threshold": c[0], "evidence_answers": c[1], "focus_abstains": bool(c[2])}
+    rows: dict[tuple[float, float, str], dict] = {
+        c: {"threshold": c[0], "evidence_answers": c[1], "focus_abstains": c[2]}
         for c in choices}
     with tempfile.TemporaryDirectory() as tmp:
         with temporary_library(Path(tmp) / "full", docs, "bioasq", base) as engine:
@@ -67,7 +67,7 @@ def main() -> int:
                                 if k in ("accuracy", "no_recall", "abstained")})
         questions = [*_bioasq_questions(args.data, "yesno", args.limit, dev=True),
                      *_bioasq_questions(args.data, "summary", args.limit, dev=True)]
-        answers: dict[tuple[float, float, int], list] = {c: [] for c in choices}
+        answers: dict[tuple[float, float, str], list] = {c: [] for c in choices}
         for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
             with temporary_library(Path(tmp) / f"fold{fold}", kept, "bioasq", base) as engine:
                 for t in choices:

@@ -191,6 +191,10 @@ Verdict = Literal["yes", "no", "uncertain", "insufficient"]
 # vaccination effective ...?"), only the most specific ("focus"), or "none" (the reader's
 # relevance gate alone decides).
 VerdictConcepts = Literal["every", "subject", "focus", "none"]
+# Which questions abstain when no quoted passage names their most specific concept: none
+# ("off"), yes/no and advice questions ("closed": a page with no verdict, or advice, built on
+# passages about something else), or every question ("all").
+FocusAbstains = Literal["off", "closed", "all"]
 # The verdict as a reader sees it, on every page (Markdown, text, HTML).
 VERDICT_LABELS: dict[str, str] = {
     "yes": "Yes", "no": "No", "uncertain": "Uncertain", "insufficient": "Not enough evidence",

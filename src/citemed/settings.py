@@ -10,7 +10,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from citemed.errors import LibraryError
-from citemed.model import VerdictConcepts
+from citemed.model import FocusAbstains, VerdictConcepts
 
 
 def default_library_dir() -> Path:
@@ -122,11 +122,11 @@ class Settings(BaseSettings):
         0.0, ge=0.0, le=1.0, description="Least the evidence-set reader must find that the "
         "cited passages, read together, answer the question (0-1); below it the page says the "
         "library holds no direct evidence. 0 = off.")
-    focus_abstains: bool = Field(
-        False, description="When no quoted passage names the question's most specific concept "
-        "(the rarest in the library, e.g. 'stiff' in 'fever and a stiff neck'), the page says "
-        "the library holds no direct evidence instead of showing passages about the rest of "
-        "the question.")
+    focus_abstains: FocusAbstains = Field(
+        "closed", description="Which questions get a 'no direct evidence' page when no quoted "
+        "passage names their most specific concept (the rarest in the library, e.g. 'stiff' in "
+        "'fever and a stiff neck'): 'off', 'closed' (yes/no and advice questions; chosen on training questions by "
+        "bench/relevance_threshold.py) or 'all'.")
     reader_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "

@@ -129,13 +129,24 @@ def test_focus_abstains_when_no_passage_names_the_most_specific_concept(reader):
     # source, which names neck stiffness, is answered from as before.
     question = "My child has a fever of 39 C and a stiff neck, what should I do?"
     off_topic = compose(question, _hits(TYPHOID, MENINGITIS), reader=reader, threshold=0.0,
-                        focus_abstains=True, idf=lambda c: 5.0 if c == "stiff" else 1.0)
+                        focus_abstains="closed", idf=lambda c: 5.0 if c == "stiff" else 1.0)
     plain = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
                     idf=lambda c: 5.0 if c == "stiff" else 1.0)
     gated = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
-                    focus_abstains=True, idf=lambda c: 5.0 if c == "stiff" else 1.0)
+                    focus_abstains="closed", idf=lambda c: 5.0 if c == "stiff" else 1.0)
     assert not plain.abstained and plain.direct_answer.text
     assert gated.abstained and not gated.all_bullets()
     assert '"stiff"' in gated.direct_answer.text
     assert URGENT_NOTICE in adapt(gated, "patient").notices
     assert not off_topic.abstained
+
+
+def test_focus_abstains_closed_leaves_open_questions_their_partial_evidence(reader):
+    question = "What causes fever with a stiff neck in children?"
+    idf = lambda c: 5.0 if c == "stiff" else 1.0  # noqa: E731
+    closed = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
+                     focus_abstains="closed", idf=idf)
+    every = compose(question, _hits(TYPHOID), reader=reader, threshold=0.0,
+                    focus_abstains="all", idf=idf)
+    assert closed.question_type != "advice" and not closed.abstained
+    assert every.abstained and not every.all_bullets()

@@ -31,6 +31,7 @@ from citemed.model import (
     Audience,
     Bullet,
     DirectAnswer,
+    FocusAbstains,
     Generation,
     Hit,
     VerdictConcepts,
@@ -99,7 +100,7 @@ def compose(
     verdict_reader: LLMVerdictReader | None = None,
     evidence_reader: EvidenceReader | None = None,
     answers_gate: float = 0.0,
-    focus_abstains: bool = False,
+    focus_abstains: FocusAbstains = "off",
     threshold: float | None = None,
     verdict_concepts: VerdictConcepts = "focus",
     max_bullets: int = 14,
@@ -114,8 +115,8 @@ def compose(
     reading of the cited sentences. The page's text stays extractive either way. With an
     `evidence_reader` (the evidence-set reader) the cited passages are also read together and
     that reading joins the verdict; below `answers_gate` (the set's relevance) the page abstains,
-    and with `focus_abstains` it abstains when no quoted passage names the question's focus
-    concept. `threshold`
+    and it abstains when no quoted passage names the question's focus concept, for the
+    questions `focus_abstains` names. `threshold`
     overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
     concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
     `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
@@ -169,7 +170,9 @@ def compose(
 
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
-    if focus_abstains and relevance.focus and relevance.focus not in mentioned:
+    closed = analysis.is_yesno or analysis.qtype == "advice"
+    if (focus_abstains == "all" or (focus_abstains == "closed" and closed)) \
+            and relevance.focus and relevance.focus not in mentioned:
         # The reader found passages on the topic, but none names what the question is most
         # specifically about ("stiff neck" with fever): they answer a different question.
         return _abstain(analysis, audience, _absent(analysis, relevance, mentioned),
