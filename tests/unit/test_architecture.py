@@ -8,6 +8,7 @@ edge is still a dependency a reader has to follow). docs/architecture.md draws t
 from __future__ import annotations
 
 import ast
+import re
 from functools import cache
 from pathlib import Path
 
@@ -285,3 +286,84 @@ def test_long_function_exceptions_are_still_long():
     """An exception whose function got short (or went) must leave LONG_FUNCTIONS."""
     stale = sorted(set(LONG_FUNCTIONS) - set(_long_functions_in_tree()))
     assert stale == []
+
+
+# ---------------------------------------------------------------- docs/architecture.md
+
+# A dotted or slashed name in the doc: `engine.Engine.ask`, `web/service.AnswerService.ask`,
+# `library.dense`, `web/templates/answer.html`, `settings.md`; not a URL path (`/api/ask`).
+_DOC_NAME = re.compile(r"(?<![/\w.])[A-Za-z_]\w*(?:[./][A-Za-z_]\w*)+\b")
+ROOT = SRC.parent
+
+
+def _defined(tree: ast.AST, name: str) -> ast.AST | None:
+    """The top-level def, class or assignment of `name` in a module or class body."""
+    for node in getattr(tree, "body", []):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name == name:
+                return node
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return node
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            if any((alias.asname or alias.name) == name for alias in node.names):
+                return node
+    return None
+
+
+def resolves(name: str) -> bool:
+    """True when a name the doc uses is a file, a module, or a module's (class's) attribute."""
+    if name.rsplit(".", 1)[-1] in ("py", "html", "md", "json"):
+        where = [ROOT / "docs", ROOT, SRC / PACKAGE]
+        return any((folder / name).exists() for folder in where) or any(
+            path.as_posix().endswith("/" + name) for path in (SRC / PACKAGE).rglob("*.*"))
+    parts = [PACKAGE, *name.replace("/", ".").split(".")]
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        if module in modules():
+            node: ast.AST | None = ast.parse(modules()[module].read_text(encoding="utf-8"))
+            for attribute in parts[cut:]:
+                node = _defined(node, attribute) if node is not None else None
+            return node is not None
+    return False
+
+
+def test_name_resolver():
+    assert resolves("engine.Engine.ask") and resolves("web/service.AnswerService.ask")
+    assert resolves("library.dense") and resolves("views.py") and resolves("settings.md")
+    assert not resolves("engine.Engine.nothing") and not resolves("retrieve.dense")
+
+
+def test_every_name_in_the_architecture_doc_exists():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    names = set(_DOC_NAME.findall(doc))
+    assert len(names) > 15  # the pattern still finds the doc's names
+    assert sorted(name for name in names if not resolves(name)) == []
+
+
+# The question path as the doc draws it: (name in the doc, call in Engine._ask), in order.
+QUESTION_PATH = [
+    ("engine.check_question", "check_question"),
+    ("conversation.resolve_followup", "resolve_followup"),
+    ("retrieve.search", "search"),  # Engine.search -> retrieve.search
+    ("compose.compose", "compose"),
+    ("audience.adapt", "adapt"),
+    ("audience.abbreviations.explain", "explain"),
+]
+
+
+def test_the_doc_draws_the_question_path_in_the_engines_order():
+    engine = ast.parse(modules()["citemed.engine"].read_text(encoding="utf-8"))
+    ask = next(node for node in ast.walk(engine)
+               if isinstance(node, ast.FunctionDef) and node.name == "_ask")
+    calls = [(node.lineno, node.col_offset, getattr(node.func, "id", None)
+              or getattr(node.func, "attr", None)) for node in ast.walk(ask)
+             if isinstance(node, ast.Call)]
+    called = [name for _, _, name in sorted(calls)]
+    steps = [call for _, call in QUESTION_PATH]
+    assert [name for name in called if name in steps] == steps
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    path = doc.split("## One question's path", 1)[1].split("```")[1]
+    positions = [path.index(name) for name, _ in QUESTION_PATH]
+    assert positions == sorted(positions)
