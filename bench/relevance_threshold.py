@@ -18,14 +18,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from citemed.eval.answers import (
+from citemed.eval.answers import answerability_metrics, run_bioasq_summary, run_bioasq_yesno
+from citemed.eval.datasets import (
     BIOASQ_TRAIN,
-    _bioasq_questions,
-    _read,
     answerability_folds,
-    answerability_metrics,
-    run_bioasq_summary,
-    run_bioasq_yesno,
+    bioasq_questions,
+    read_documents,
     temporary_library,
 )
 from citemed.settings import Settings
@@ -48,7 +46,7 @@ def main() -> int:
     settings = {c: base.model_copy(update={"reader_threshold": c[0], "evidence_answers": c[1],
                                            "focus_abstains": c[2]})
                 for c in choices}
-    docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
+    docs = read_documents(BioASQReader(), args.data / BIOASQ_TRAIN)
     rows: dict[tuple[float, float, str], dict] = {
         c: {"threshold": c[0], "evidence_answers": c[1], "focus_abstains": c[2]}
         for c in choices}
@@ -65,8 +63,8 @@ def main() -> int:
                                          "rouge_su4_f1", "abstained")})
                 rows[t].update({f"yesno_{k}": round(v, 4) for k, v in yesno.metrics.items()
                                 if k in ("accuracy", "no_recall", "abstained")})
-        questions = [*_bioasq_questions(args.data, "yesno", args.limit, dev=True),
-                     *_bioasq_questions(args.data, "summary", args.limit, dev=True)]
+        questions = [*bioasq_questions(args.data, "yesno", args.limit, dev=True),
+                     *bioasq_questions(args.data, "summary", args.limit, dev=True)]
         answers: dict[tuple[float, float, str], list] = {c: [] for c in choices}
         for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
             with temporary_library(Path(tmp) / f"fold{fold}", kept, "bioasq", base) as engine:

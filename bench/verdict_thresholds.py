@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import get_args
 
 from citemed.engine import Engine
-from citemed.eval.answers import (
+from citemed.eval.datasets import (
     BIOASQ_TRAIN,
-    _bioasq_questions,
-    _pubmedqa_items,
-    _read,
     answerability_folds,
+    bioasq_questions,
+    pubmedqa_items,
+    read_documents,
     temporary_library,
 )
 from citemed.model import VerdictConcepts
@@ -152,8 +152,8 @@ def main() -> int:
     dump = args.dump.open("w", encoding="utf-8") if args.dump else None
     base = Settings(data=args.data, reader=args.reader, evidence_reader=args.evidence_reader)
     bioasq = [(q["body"], str(q.get("exact_answer", "")).strip().lower())
-              for q in _bioasq_questions(args.data, "yesno", args.limit, dev=True)]
-    pubmedqa = [(q, gold) for _, q, gold in _pubmedqa_items(args.data, args.limit, dev=True)]
+              for q in bioasq_questions(args.data, "yesno", args.limit, dev=True)]
+    pubmedqa = [(q, gold) for _, q, gold in pubmedqa_items(args.data, args.limit, dev=True)]
     sets = [("bioasq_dev_yesno", bioasq, BioASQReader(), args.data / BIOASQ_TRAIN,
              "insufficient"),
             ("pubmedqa_dev", pubmedqa, PubMedQAReader(include_conclusions=False),
@@ -161,7 +161,7 @@ def main() -> int:
     best = []
     for name, items, reader, path, undecided in sets:
         with tempfile.TemporaryDirectory() as tmp, \
-                temporary_library(Path(tmp), _read(reader, path), name, base) as engine:
+                temporary_library(Path(tmp), read_documents(reader, path), name, base) as engine:
             for rule in args.rules:
                 ruled = Engine(base.model_copy(update={"verdict_concepts": rule}),
                                library=engine.library)
@@ -169,8 +169,8 @@ def main() -> int:
                 best.append(_report(name, rule, rows, undecided))
     # The same dev yes/no questions asked of the library without their gold documents: every
     # verdict there is wrong, so "accuracy" is the share withheld (1 - verdict_rate).
-    questions = _bioasq_questions(args.data, "yesno", args.limit, dev=True)
-    docs = _read(BioASQReader(), args.data / BIOASQ_TRAIN)
+    questions = bioasq_questions(args.data, "yesno", args.limit, dev=True)
+    docs = read_documents(BioASQReader(), args.data / BIOASQ_TRAIN)
     by_rule: dict[str, list[dict]] = {rule: [] for rule in args.rules}
     for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
         with tempfile.TemporaryDirectory() as tmp, \

@@ -32,14 +32,21 @@ def wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
 
 
-def fixture_documents() -> list[Document]:
-    """A handful of hand-written documents covering kinds and facets."""
-    def doc(doc_id, kind, title, sections, year=2020, **kw):
+def document_maker(collection: str, source: str, year: int):
+    """doc(id, kind, title, [(label, text), ...], **fields): a Document of `collection`."""
+    def doc(doc_id, kind, title, sections, year=year, **kw):
         return Document(
-            id=f"fixture:{doc_id}", collection="fixture", kind=kind, title=title,
-            source=kw.pop("source", "Fixture Journal"), year=year,
+            id=f"{collection}:{doc_id}", collection=collection, kind=kind, title=title,
+            source=kw.pop("source", source), year=year,
             sections=[make_section(label, text) for label, text in sections], **kw,
         )
+
+    return doc
+
+
+def fixture_documents() -> list[Document]:
+    """A handful of hand-written documents covering kinds and facets."""
+    doc = document_maker("fixture", "Fixture Journal", 2020)
 
     return [
         doc("ai-joint", Kind.OBSERVATIONAL,

@@ -11,18 +11,12 @@ from pathlib import Path
 from citemed.library import Library
 from citemed.model import Document, Kind
 from citemed.settings import Settings
-from citemed.sources.base import make_section
 from citemed.web.server import serve_in_subprocess
-from tests.conftest import fixture_documents
+from tests.conftest import document_maker, fixture_documents
 
 
 def web_documents() -> list[Document]:
-    def doc(doc_id, kind, title, sections, year=2021, **kw):
-        return Document(
-            id=f"webfix:{doc_id}", collection="webfix", kind=kind, title=title,
-            source=kw.pop("source", "Web Fixture Journal"), year=year,
-            sections=[make_section(label, text) for label, text in sections], **kw,
-        )
+    doc = document_maker("webfix", "Web Fixture Journal", 2021)
 
     return [
         doc("metformin-dose", Kind.GUIDELINE, "Metformin for type 2 diabetes: dosing guideline",

@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from citemed.library import lexical_build
-from citemed.library.lexical_build import TERMS_WEIGHT, TITLE_WEIGHT
+from citemed.library import lexical_build, lexical_counts
+from citemed.library.lexical_counts import TERMS_WEIGHT, TITLE_WEIGHT
 from citemed.model import Document, Kind
 from citemed.sources.base import make_section
 from citemed.text import tokenize
@@ -63,8 +63,8 @@ def _plain_bm25(docs: list[Document], k1: float = 1.2, b: float = 0.75):
 @pytest.mark.parametrize("chunk, memo, segment_rows", [(2, 3, 4), (4096, 50_000, 250_000)])
 def test_build_matches_the_plain_computation(tmp_path, monkeypatch, chunk, memo, segment_rows):
     # Tiny chunks, memo and segments force several flushes, memo clears and segments.
-    monkeypatch.setattr(lexical_build._Counts, "CHUNK", chunk)
-    monkeypatch.setattr(lexical_build._Counts, "SENTENCE_MEMO", memo)
+    monkeypatch.setattr(lexical_counts.Counts, "CHUNK", chunk)
+    monkeypatch.setattr(lexical_counts.Counts, "SENTENCE_MEMO", memo)
     docs = _documents()
     index = lexical_build.build(tmp_path / "lexical", docs, version="v",
                                 segment_rows=segment_rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from citemed.library import Library, lexical_build
+from citemed.library import Library, lexical_build, lexical_counts, lexical_segments
 from citemed.model import Document, Kind
 from citemed.retrieve import search
 from citemed.settings import Settings
@@ -34,13 +34,13 @@ def _many(start: int, count: int) -> list[Document]:
 def counted(monkeypatch) -> list[str]:
     """Ids of every document the lexical index tokenizes."""
     seen: list[str] = []
-    add = lexical_build._Counts.add
+    add = lexical_counts.Counts.add
 
     def counting(self, doc: Document) -> None:
         seen.append(doc.id)
         add(self, doc)
 
-    monkeypatch.setattr(lexical_build._Counts, "add", counting)
+    monkeypatch.setattr(lexical_counts.Counts, "add", counting)
     return seen
 
 
@@ -149,7 +149,7 @@ def test_incremental_updates_equal_a_build_from_scratch(tmp_path):
 
 def test_updates_merge_many_segments_and_compact_dead_ones(tmp_path, monkeypatch):
     monkeypatch.setattr(lexical_build, "MAX_SEGMENTS", 3)
-    monkeypatch.setattr(lexical_build, "DF_CHUNK", 7)  # tombstones recount in many passes
+    monkeypatch.setattr(lexical_segments, "DF_CHUNK", 7)  # tombstones recount in many passes
     lib = _library(tmp_path / "lib", _many(0, 20))
     for start in range(20, 40, 5):
         lib.ingest_documents(_many(start, 5), source_name="t")

@@ -1,7 +1,8 @@
 """Answer evaluation: verdicts, answer text and citations against public benchmarks.
 
-Metrics live in `citemed.eval.answer_metrics`. Each set's corpus is ingested through the real readers into a temporary library and every
-question goes through `Engine.ask`, exactly as a user's question would.
+Metrics live in `citemed.eval.answer_metrics`, the sets' questions and temporary libraries in
+`citemed.eval.datasets`. Each set's corpus is ingested through the real readers into a temporary
+library and every question goes through `Engine.ask`, exactly as a user's question would.
 
 - PubMedQA test (500 PMIDs of pqal_split_pmids.json "test"): the question alone, asked of a
   library of all 1,000 abstracts WITHOUT their conclusions (the conclusion states the answer).
@@ -24,17 +25,23 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from citemed.engine import Engine
 from citemed.errors import CiteMedError
 from citemed.eval.answer_metrics import accuracy, macro_f1, rouge_2, rouge_su4, traceability
+from citemed.eval.datasets import (
+    BIOASQ_TRAIN,
+    answerability_folds,
+    bioasq_questions,
+    pubmedqa_items,
+    read_documents,
+    temporary_library,
+)
 from citemed.library import Library
-from citemed.model import Answer, Document
-from citemed.readers.data import is_dev
+from citemed.model import Answer
 from citemed.settings import Settings
 
 EXPECTED_FILE = Path(__file__).parent / "expected" / "answers.json"
@@ -58,28 +65,6 @@ def cited_pmids(answer: Answer) -> list[str]:
     return [r.pmid for r in answer.references if r.pmid]
 
 
-# ---------------------------------------------------------------- libraries
-
-
-@contextmanager
-def temporary_library(folder: Path, documents: Iterable[Document], source_name: str,
-                      base: Settings | None = None) -> Iterator[Engine]:
-    """An engine over a fresh library holding `documents`, ingested the normal way; other
-    settings (the reader, its threshold) come from `base`."""
-    settings = (base or Settings()).model_copy(update={"library": folder / "library"})
-    library = Library(settings, create=True)
-    try:
-        library.ingest_documents(documents, source_name=source_name)
-        library.refresh_indexes()
-        yield Engine(settings, library=library)
-    finally:
-        library.close()
-
-
-def _read(reader, path: Path) -> list[Document]:
-    return [d for d in reader.read(path) if isinstance(d, Document)]
-
-
 # ---------------------------------------------------------------- sets
 
 
@@ -93,44 +78,6 @@ class SetResult:
     seconds: float
     anchors: str = ""
     details: dict[str, object] = field(default_factory=dict)
-
-
-def _pubmedqa_items(data: Path, limit: int | None, *,
-                    dev: bool = False) -> list[tuple[str, str, str]]:
-    """(PMID, question, gold) of the test split, or with `dev` of the train_dev questions the
-    evidence reader held out (its development split: never trained on)."""
-    folder = data / "pubmedqa"
-    records = json.loads((folder / "ori_pqal.json").read_text(encoding="utf-8"))
-    split = json.loads((folder / "pqal_split_pmids.json").read_text())
-    if dev:
-        pmids = sorted(p for p in split["train_dev"] if is_dev(f"pubmedqa:{p}"))
-        gold = {p: records[p]["final_decision"] for p in pmids}
-    else:
-        pmids = sorted(split["test"])
-        gold = json.loads((folder / "test_ground_truth.json").read_text())
-    items = [(pmid, records[pmid]["QUESTION"], gold[pmid]) for pmid in pmids]
-    return items[:limit] if limit else items
-
-
-BIOASQ_TRAIN = Path("bioasq_train") / "bioasq_train_1B-6B.json"
-
-
-def _bioasq_questions(data: Path, qtype: str, limit: int | None, *,
-                      dev: bool = False) -> list[dict]:
-    """BioASQ questions of one type: the 7B-11B test sets, or with `dev` the BioASQ 1B-6B
-    training questions that the evidence reader held out (its development split)."""
-    if dev:
-        files = [data / BIOASQ_TRAIN]
-    else:
-        files = sorted((data / "bioasq").rglob("*_golden.json"))
-    if not files or not files[0].exists():
-        raise CiteMedError(f"no BioASQ golden files under {files[0] if files else data}")
-    out = []
-    for file in files:
-        for q in json.loads(file.read_text(encoding="utf-8"))["questions"]:
-            if q.get("type") == qtype and (not dev or is_dev(f"bioasq:{q.get('id')}")):
-                out.append(q)
-    return out[:limit] if limit else out
 
 
 def _trace(answers: list[Answer]) -> dict[str, float]:
@@ -150,7 +97,7 @@ def run_pubmedqa(engine: Engine, data: Path, *, limit: int | None, setting: str,
     gold: list[str] = []
     predicted: list[str] = []
     raw: Counter[str] = Counter()
-    for _, question, label in _pubmedqa_items(data, limit, dev=dev):
+    for _, question, label in pubmedqa_items(data, limit, dev=dev):
         answer = engine.ask(question)
         answers_out.append(answer)
         verdict = answer.direct_answer.verdict or "insufficient"
@@ -173,7 +120,7 @@ def run_bioasq_yesno(engine: Engine, data: Path, *, limit: int | None, documents
     strict: list[str] = []
     leaning: list[str] = []
     raw: Counter[str] = Counter()
-    for q in _bioasq_questions(data, "yesno", limit, dev=dev):
+    for q in bioasq_questions(data, "yesno", limit, dev=dev):
         answer = engine.ask(q["body"])
         answers_out.append(answer)
         verdict = answer.direct_answer.verdict or "insufficient"
@@ -206,7 +153,7 @@ def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documen
     started = time.perf_counter()
     answers_out: list[Answer] = []
     r2, su4, hit_gold, precision = [], [], [], []
-    for q in _bioasq_questions(data, "summary", limit, dev=dev):
+    for q in bioasq_questions(data, "summary", limit, dev=dev):
         answer = engine.ask(q["body"])
         answers_out.append(answer)
         ideals = q.get("ideal_answer") or []
@@ -231,18 +178,6 @@ def run_bioasq_summary(engine: Engine, data: Path, *, limit: int | None, documen
                      metrics, time.perf_counter() - started, ANCHORS["bioasq_summary"])
 
 
-ANSWERABILITY_FOLDS = 4
-
-
-def answerability_folds(questions: list[dict], docs: list[Document]
-                        ) -> Iterator[tuple[list[dict], list[Document]]]:
-    """(questions of the fold, the documents left once every gold document of theirs is gone)."""
-    for fold in range(ANSWERABILITY_FOLDS):
-        asked = questions[fold::ANSWERABILITY_FOLDS]
-        gold = {u.rstrip("/").rsplit("/", 1)[-1] for q in asked for u in q.get("documents") or []}
-        yield asked, [d for d in docs if d.pmid not in gold]
-
-
 def answerability_metrics(answers: list[tuple[dict, Answer]]) -> dict[str, float]:
     """verdict_rate: yes/no questions given a yes or no; bullet_rate: pages showing bullets."""
     yesno = [a for q, a in answers if q.get("type") == "yesno"]
@@ -261,9 +196,9 @@ def run_answerability(settings: Settings, data: Path, folder: Path, *, limit: in
     from citemed.sources.bioasq import BioASQReader
 
     started = time.perf_counter()
-    questions = [*_bioasq_questions(data, "yesno", limit, dev=dev), *_bioasq_questions(
+    questions = [*bioasq_questions(data, "yesno", limit, dev=dev), *bioasq_questions(
         data, "summary", limit, dev=dev)]
-    docs = _read(BioASQReader(), data / (BIOASQ_TRAIN if dev else Path("bioasq")))
+    docs = read_documents(BioASQReader(), data / (BIOASQ_TRAIN if dev else Path("bioasq")))
     answers_out: list[tuple[dict, Answer]] = []
     for fold, (asked, kept) in enumerate(answerability_folds(questions, docs)):
         progress(f"answerability fold {fold + 1}: {len(asked)} questions, "
@@ -338,7 +273,7 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                                             documents=count))
             variants = [False, True] if with_conclusions else [False]
             for include in variants if library is None else []:
-                docs = _read(PubMedQAReader(include_conclusions=include),
+                docs = read_documents(PubMedQAReader(include_conclusions=include),
                              data / "pubmedqa" / "ori_pqal.json")
                 setting = ("WITH conclusions (the answer is in the library)" if include
                            else "library = 1,000 abstracts without conclusions")
@@ -348,7 +283,7 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                     results.append(run_pubmedqa(eng, data, limit=limit, setting=setting,
                                                 documents=len(docs)))
         if "pubmedqa_dev" in sets:
-            docs = _read(PubMedQAReader(include_conclusions=False),
+            docs = read_documents(PubMedQAReader(include_conclusions=False),
                          data / "pubmedqa" / "ori_pqal.json")
             progress("pubmedqa_dev: reader-held-out train_dev questions, same library")
             with temporary_library(Path(tmp) / "pq_dev", docs, "pubmedqa", settings) as eng:
@@ -357,7 +292,7 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                     setting="training split (reader dev): 1,000 abstracts without conclusions"))
         dev_sets = [s for s in sets if s.startswith("bioasq_dev")]
         if dev_sets:
-            docs = _read(BioASQReader(), data / BIOASQ_TRAIN)
+            docs = read_documents(BioASQReader(), data / BIOASQ_TRAIN)
             progress(f"bioasq training questions: {len(docs)} documents")
             with temporary_library(Path(tmp) / "bioasq_dev", docs, "bioasq", settings) as eng:
                 if "bioasq_dev_yesno" in sets:
@@ -372,7 +307,7 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
                 engine, count = Engine(settings, library=library), len(library.store)
                 results.extend(_bioasq(engine, data, bioasq_sets, limit, count))
             else:
-                docs = _read(BioASQReader(), data / "bioasq")
+                docs = read_documents(BioASQReader(), data / "bioasq")
                 progress(f"bioasq: {len(docs)} documents")
                 with temporary_library(Path(tmp) / "bioasq", docs, "bioasq", settings) as eng:
                     results.extend(_bioasq(eng, data, bioasq_sets, limit, len(docs)))
@@ -383,7 +318,7 @@ def run(settings: Settings, sets: Iterable[str] = SETS, *, limit: int | None = N
         if "scifact_train" in sets:
             from citemed.sources.scifact import SciFactReader
 
-            docs = _read(SciFactReader(), data / "scifact" / "corpus.jsonl")
+            docs = read_documents(SciFactReader(), data / "scifact" / "corpus.jsonl")
             progress(f"scifact: {len(docs)} documents")
             with temporary_library(Path(tmp) / "scifact", docs, "scifact", settings) as eng:
                 results.append(run_scifact_train(eng, data, limit=limit, documents=len(docs)))

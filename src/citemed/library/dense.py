@@ -25,10 +25,14 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from citemed.library.embed import DIM, MODEL_NAME, ProgressFactory, head_text
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 FORMAT = 2
 # HNSW parameters: recall@10 >= 0.99 on generated and demo-library vectors (bench/ann_compare.py).
@@ -51,7 +55,7 @@ class DenseIndex:
     generation: int = 0
     model: str = MODEL_NAME
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float16))
-    ann: object | None = None  # usearch Index (a memory-mapped view) or None: exact search
+    ann: Index | None = None  # a memory-mapped view, or None: exact search
     _matrix: np.ndarray | None = None
     _rows: dict[str, int] | None = None
 
@@ -102,7 +106,7 @@ class DenseIndex:
             top = np.argpartition(-scores, k - 1)[:k]
             top = top[np.argsort(-scores[top], kind="stable")]
             return top.astype(np.int64), scores[top].astype(np.float32)
-        matches = self.ann.search(query, k, threads=1)  # type: ignore[attr-defined]
+        matches = self.ann.search(query, k, threads=1)
         rows = np.asarray(matches.keys, dtype=np.int64)
         return rows, (1.0 - np.asarray(matches.distances, dtype=np.float32))
 
@@ -132,8 +136,11 @@ class DenseIndex:
         if meta.get("ann") and ann_path.exists():
             from usearch.index import Index
 
+            # restore() gives None for a file without usearch metadata: search exactly then.
             ann = Index.restore(str(ann_path), view=True)
-            ann.expansion_search = EXPANSION_SEARCH
+            if ann is not None:
+                # usearch defines this setter apart from its getter, which mypy reads as read-only.
+                ann.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]
         return cls(folder, meta["doc_ids"], meta["hashes"], meta["version"], generation,
                    meta["model"], vectors, ann)
 

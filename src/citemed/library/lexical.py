@@ -36,7 +36,7 @@ from citemed.sqlite_wal import connect_immutable
 # Bumped whenever what is indexed changes, so indexes written by an older CiteMed are rebuilt.
 INDEX_FORMAT = 3
 KIND_NAMES: list[str] = [str(kind) for kind in Kind]  # stored kind code -> kind
-# Segment files memory-mapped by a reader (written once, by lexical_build.write_segment).
+# Segment files memory-mapped by a reader (written once, by lexical_segments.write_segment).
 SEGMENT_ARRAYS = ("ids", "order", "hashes", "lengths", "kinds", "years", "cols", "ptr", "rows",
                   "tfs", "sentence_ptr", "sentence_cols", "sentence_start")
 _CACHE_LIMIT = 100_000  # term lookups kept per index (compose asks idf for every answer word)
