@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from citemed.readers.data import claim_question, flip_direction, idf_table, swap_concept
+from citemed.readers.data import idf_table, swap_concept
+from citemed.readers.evidence_data import claim_question, flip_direction
 
 SNIPPETS = [
     "HPV vaccination prevents cervical intraepithelial neoplasia in young women.",

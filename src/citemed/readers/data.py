@@ -156,45 +156,6 @@ def swap_concept(query: str, answered: str, near: str, idf: dict[str, float],
     return query[:start] + swap + query[start + len(word):]
 
 
-# Direction words and the word that reverses the claim of a question using it. A "yes"
-# question with exactly one of them, flipped, is a "no" question over the same evidence
-# ("Is X increased after Y?" -> "Is X decreased after Y?"): in-domain "no" examples where the
-# evidence states the opposite, the case the stance head misses most. One-way where the reverse
-# is ambiguous ("reduce" -> "increase", but "increase" -> "decrease").
-DIRECTION_FLIPS = {
-    "increase": "decrease", "increases": "decreases", "increased": "decreased",
-    "decrease": "increase", "decreases": "increases", "decreased": "increased",
-    "reduce": "increase", "reduces": "increases", "reduced": "increased",
-    "higher": "lower", "lower": "higher", "improve": "worsen", "improves": "worsens",
-    "improved": "worsened", "upregulated": "downregulated", "downregulated": "upregulated",
-    "up-regulated": "down-regulated", "down-regulated": "up-regulated",
-    "activate": "inhibit", "activates": "inhibits", "inhibit": "activate",
-    "inhibits": "activates",
-}
-_DIRECTION = re.compile(r"\b(" + "|".join(sorted(map(re.escape, DIRECTION_FLIPS), key=len,
-                                                  reverse=True)) + r")\b", re.I)
-
-
-def flip_direction(question: str) -> str | None:
-    """`question` with its one direction word reversed; None without exactly one."""
-    found = _DIRECTION.findall(question)
-    if len(found) != 1:
-        return None
-    word = found[0]
-    new = DIRECTION_FLIPS[word.lower()]
-    new = new.capitalize() if word[0].isupper() else new
-    return _DIRECTION.sub(new, question, count=1)
-
-
-def claim_question(claim: str) -> str:
-    """A claim asked as the yes/no question a reader types ("Is it true that ...?"): the readers
-    meet questions, the claim sets hold statements."""
-    text = claim.strip().rstrip(".").strip()
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        text = text[0].lower() + text[1:]
-    return f"Is it true that {text}?"
-
-
 def idf_table(texts: list[str]) -> dict[str, float]:
     frequency: Counter[str] = Counter()
     for text in texts:
