@@ -203,8 +203,8 @@ LONG_FUNCTIONS: dict[str, str] = {
     "citemed.articles.migrations.versions.0001_initial.upgrade":
         "a released migration is frozen (its docstring says so)",
     "citemed.compose.compose":
-        "to split into candidate reading, sections and verdict once the compose/verdict "
-        "change in flight lands",
+        "the page's steps in reading order (pool, population, lead, sections, focus check, "
+        "evidence read, verdict), each a call; 20 of its lines are the keyword signature",
     "citemed.readers.train.train":
         "to split into data loading, the epoch loop and the card once the readers change "
         "in flight lands",

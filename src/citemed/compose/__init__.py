@@ -11,14 +11,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
+from citemed.compose.abstain import (
+    DISCLAIMERS,
+    absent,
+    abstain,
+    asked_populations,
+    missing_concepts,
+    population_word,
+    unnamed,
+)
 from citemed.compose.facets import FACET_TITLES, PAGE_TOPIC_FACET, facet_of
 from citemed.compose.llm import LLMError, LLMVerdictReader
 from citemed.compose.question import (
     QuestionAnalysis,
     analyze_question,
     concept_tokens,
-    concept_words,
     question_type,
     section_plan,
 )
@@ -31,28 +40,15 @@ from citemed.model import (
     Audience,
     Bullet,
     DirectAnswer,
+    EvidenceSummary,
     FocusAbstains,
     Generation,
     Hit,
+    Verdict,
     VerdictConcepts,
 )
-from citemed.readers import EvidenceReader, evidence_text
+from citemed.readers import EvidenceReader, Reading, evidence_text
 from citemed.readers import require as require_reader
-from citemed.text import STOPWORDS, raw_tokens, tokenize
-
-DISCLAIMERS: dict[str, str] = {
-    "clinician": (
-        "For healthcare professionals. This page is generated from the sources listed and is "
-        "supplementary to clinical judgment and current guidelines; verify against the primary "
-        "literature before applying it to patient care. CiteMed accepts no liability for "
-        "clinical decisions based on this content."
-    ),
-    "patient": (
-        "For general information only, not medical advice. This page is built from the sources "
-        "listed; talk to your doctor or pharmacist before changing any treatment, and seek "
-        "urgent care for severe or sudden symptoms."
-    ),
-}
 
 # Bullets scoring below this share of the best candidate are padding, not evidence.
 MIN_SCORE_SHARE = 0.1
@@ -63,18 +59,6 @@ LEAD_INTENT_FACTOR = 2.0
 LEAD_COVERAGE_FACTOR = 2.0
 # "What is X?" is answered first by a sentence saying what X is ("X is a ...").
 _DEFINES = re.compile(r"^(?:\S+\s+){1,6}?(?:is|are|refers to)\s+(?:a|an|the|one|any)\b", re.I)
-# Populations in which evidence from other people does not transfer: a question about one gets
-# a verdict only from sources that name it (any word of its group).
-POPULATIONS: list[frozenset[str]] = [
-    frozenset(tokenize("pregnancy pregnant pregnancies gestation gestational trimester "
-                       "antenatal prenatal fetus fetal")),
-    frozenset(tokenize("breastfeeding lactation lactating breastfed nursing")),
-    frozenset(tokenize("child children childhood pediatric paediatric infant infants newborn "
-                       "newborns neonate neonates neonatal toddler toddlers adolescent "
-                       "adolescents teenager teenagers kids")),
-    frozenset(tokenize("elderly geriatric older seniors")),
-]
-
 __all__ = ["DISCLAIMERS", "compose", "facet_of", "question_type"]
 
 
@@ -110,40 +94,34 @@ def compose(
 ) -> Answer:
     """The answer page for `question` from retrieved `hits`; `idf` is the library's term idf.
 
-    The evidence `reader` (default: the shipped weights) decides which sentences address the
-    question and what they say about it; with a `verdict_reader` (an optional language model) the yes/no verdict is the model's
-    reading of the cited sentences. The page's text stays extractive either way. With an
-    `evidence_reader` (the evidence-set reader) the cited passages are also read together and
-    that reading joins the verdict; below `answers_gate` (the set's relevance) the page abstains,
-    and it abstains when no quoted passage names the question's focus concept, for the
-    questions `focus_abstains` names. `threshold`
-    overrides the reader's relevance threshold; `verdict_concepts` is which of the question's
-    concepts the quoted passages must name for a yes/no verdict (see `VerdictConcepts`).
-    `max_bullets` and `max_key_findings` cap the page; `read_budget` and `read_per_document` the
-    sentences the reader reads (the Settings fields of the same names).
+    The `reader` (default: the shipped weights) decides which sentences address the question
+    and what they say; an `evidence_reader` reads the cited passages together for the verdict
+    (below `answers_gate`, its set relevance, the page abstains); a `verdict_reader` (an
+    optional language model) replaces the pooled verdict. `focus_abstains` and
+    `verdict_concepts` say when missing concepts withhold the page or the verdict; the other
+    arguments are the Settings fields of the same names. The text stays extractive.
     """
     reader = reader or require_reader()
     analysis = analyze_question(question)
     considered = hits[:max_references]
     relevance = Relevance(analysis, considered, idf)
-    pool = candidates(analysis, considered, relevance, reader, max_documents=max_references,
-                      threshold=threshold, read_budget=read_budget,
-                      per_document=read_per_document) if considered else []
+    read = partial(candidates, analysis, considered, relevance, reader,
+                   max_documents=max_references, threshold=threshold, read_budget=read_budget,
+                   per_document=read_per_document)
+    pool = read() if considered else []
     if considered and not pool:
         # The relevant documents hold only cut-off passages (snippets): quote those excerpts
         # rather than claim the library says nothing. The reader still decides relevance.
-        pool = candidates(analysis, considered, relevance, reader,
-                          max_documents=max_references, threshold=threshold, excerpts=True,
-                          read_budget=read_budget, per_document=read_per_document)
+        pool = read(excerpts=True)
     if not pool:
-        return _abstain(analysis, audience, _unnamed(analysis, relevance, considered))
+        return abstain(analysis, audience, unnamed(analysis, relevance, considered))
     groups = asked_populations(analysis)
     if groups:
         # Evidence from other people does not transfer to pregnancy, children...: only sources
         # that name the population asked about may answer.
         pool = [c for c in pool if all(g & relevance.doc_tokens[c.document.id] for g in groups)]
         if not pool:
-            return _abstain(analysis, audience, population=_population_word(analysis, groups))
+            return abstain(analysis, audience, population=population_word(analysis, groups))
 
     lead = max(pool, key=lambda cand: _lead_score(analysis, cand))
     floor = MIN_SCORE_SHARE * pool[0].score
@@ -152,22 +130,8 @@ def compose(
     direct = _Draft(lead.text, [(lead.hit, lead.sentence), *lead.also], [lead])
     drafts = _sections(analysis, rest, max_bullets_per_section, max_bullets, max_key_findings)
 
-    verdict = summary = None
-    scores: dict[str, float] = {}
-    notices: list[str] = []
-    mode = "extractive"
     shown = [direct, *(d for _, ds in drafts for d in ds)]
-    # What the quoted passages name, as the reader saw them (document title | sentence), not
-    # the rest of their documents: a screening abstract that mentions vaccination once in its
-    # background is not vaccination evidence.
-    passage_tokens: dict[tuple[str, str], set[str]] = {}
-
-    def named(hit: Hit, text: str) -> set[str]:
-        key = (hit.document.id, text)
-        if key not in passage_tokens:
-            passage_tokens[key] = set(concept_tokens(f"{hit.document.title} {text}"))
-        return passage_tokens[key]
-
+    named = _PassageConcepts()
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
     closed = analysis.is_yesno or analysis.qtype == "advice"
@@ -175,13 +139,10 @@ def compose(
             and relevance.focus and relevance.focus not in mentioned:
         # The reader found passages on the topic, but none names what the question is most
         # specifically about ("stiff neck" with fever): they answer a different question.
-        return _abstain(analysis, audience, _absent(analysis, relevance, mentioned),
+        return abstain(analysis, audience, absent(analysis, relevance, mentioned),
                         quoted=True)
-    missing = _missing_concepts(analysis, relevance, mentioned)
-    quoted = [f"{hit.document.title} {sentence.text}"
-              for draft in shown for hit, sentence in draft.sources]
-    unclaimed = [rule.name for rule in analysis.claims
-                 if not any(rule.pattern.search(text) for text in quoted)]
+    missing = missing_concepts(analysis, relevance, mentioned)
+    unclaimed = _unclaimed(analysis, shown)
     if unclaimed:
         named_claims = " or ".join(f'"{name}"' for name in unclaimed)
         missing.append(f"Partial evidence: none of the quoted sources says {named_claims}, "
@@ -199,32 +160,89 @@ def compose(
         if evidence.relevance < answers_gate:
             # Each passage passed the sentence reader, but read together they answer another
             # question: say the library lacks evidence rather than show them.
-            return _abstain(analysis, audience, _unnamed(analysis, relevance, considered))
+            return abstain(analysis, audience, unnamed(analysis, relevance, considered))
+    page = _Verdict()
     if analysis.is_yesno:
-        verdict, summary, scores = decide([reading for _, reading in cited], evidence)
-        if verdict_reader is not None:
-            texts = list(dict.fromkeys(sentence.text for draft in shown
-                                       for _, sentence in draft.sources))
-            try:
-                verdict = verdict_reader.verdict(question, texts).verdict
-                mode = f"extractive; verdict read by {verdict_reader.model}"
-            except LLMError as error:
-                notices.append(f"The configured language model gave no usable verdict "
-                               f"({error}); the verdict is CiteMed's own stance reading.")
-        focus_missing = bool(relevance.focus and relevance.focus not in mentioned)
-        subject_missing = any(c not in mentioned for c in analysis.subject)
-        if unclaimed or (verdict_concepts == "every" and (missing or focus_missing)) \
-                or (verdict_concepts == "subject" and (subject_missing or focus_missing)) \
-                or (verdict_concepts == "focus" and focus_missing):
-            # Evidence that never names a main concept of the question, or the qualifier its
-            # claim turns on, answers another question: "Is HPV vaccination effective?" gets
-            # no verdict from screening studies, only the "Partial evidence" notice naming
-            # what is missing.
-            verdict = "insufficient"
+        page = _yesno_verdict(question, [reading for _, reading in cited], evidence, shown,
+                              verdict_reader)
+        if unclaimed or _lacks_concepts(verdict_concepts, analysis, relevance, mentioned,
+                                        bool(missing)):
+            page.verdict = "insufficient"
+    page.notices.extend(missing)
+    return _page(question, analysis, audience, direct, drafts, page)
 
+
+class _PassageConcepts:
+    """What a quoted passage names, as the reader saw it (document title | sentence), not the
+    rest of its document: a screening abstract that mentions vaccination once in its
+    background is not vaccination evidence."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], set[str]] = {}
+
+    def __call__(self, hit: Hit, text: str) -> set[str]:
+        key = (hit.document.id, text)
+        if key not in self._seen:
+            self._seen[key] = set(concept_tokens(f"{hit.document.title} {text}"))
+        return self._seen[key]
+
+
+def _lacks_concepts(rule: VerdictConcepts, analysis: QuestionAnalysis, relevance: Relevance,
+                    mentioned: set[str], missing: bool) -> bool:
+    """Whether the quoted passages miss a concept `rule` requires for a verdict. Evidence that
+    never names a main concept of the question answers another question: "Is HPV vaccination
+    effective?" gets no verdict from screening studies, only the "Partial evidence" notice."""
+    focus_missing = bool(relevance.focus and relevance.focus not in mentioned)
+    if rule == "every":
+        return missing or focus_missing
+    if rule == "subject":
+        return focus_missing or any(c not in mentioned for c in analysis.subject)
+    return rule == "focus" and focus_missing
+
+
+def _unclaimed(analysis: QuestionAnalysis, shown: list[_Draft]) -> list[str]:
+    """The question's claim qualifiers ("first-line") that no quoted passage states."""
+    quoted = [f"{hit.document.title} {sentence.text}"
+              for draft in shown for hit, sentence in draft.sources]
+    return [rule.name for rule in analysis.claims
+            if not any(rule.pattern.search(text) for text in quoted)]
+
+
+@dataclass
+class _Verdict:
+    """A page's verdict and how it was reached (none for questions that are not yes/no)."""
+
+    verdict: Verdict | None = None
+    summary: EvidenceSummary | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+    notices: list[str] = field(default_factory=list)
+
+
+def _yesno_verdict(question: str, cited: list[CitedReading], evidence: Reading | None,
+                   shown: list[_Draft], verdict_reader: LLMVerdictReader | None) -> _Verdict:
+    """The stance pooled from the cited readings, or the configured language model's reading
+    of the quoted sentences (the pooled one when the model gives no usable answer)."""
+    verdict, summary, scores = decide(cited, evidence)
+    out = _Verdict(verdict, summary, scores)
+    if verdict_reader is not None:
+        texts = list(dict.fromkeys(sentence.text for draft in shown
+                                   for _, sentence in draft.sources))
+        try:
+            out.verdict = verdict_reader.verdict(question, texts).verdict
+            out.mode = f"extractive; verdict read by {verdict_reader.model}"
+        except LLMError as error:
+            out.notices.append(f"The configured language model gave no usable verdict "
+                               f"({error}); the verdict is CiteMed's own stance reading.")
+    return out
+
+
+def _page(question: str, analysis: QuestionAnalysis, audience: Audience, direct: _Draft,
+          drafts: list[tuple[str, list[_Draft]]], verdict: _Verdict) -> Answer:
+    """The answer page: citations numbered in reading order, direct answer first."""
     citations = Citations()
     direct_answer = DirectAnswer(
-        text=direct.text, verdict=verdict, verdict_scores=scores,
+        text=direct.text, verdict=verdict.verdict, verdict_scores=verdict.scores,
         citations=_cite(citations, direct.sources),
         sentence_ids=[s.sentence_id for _, s in direct.sources],
     )
@@ -237,58 +255,23 @@ def compose(
                 sentence_ids=[s.sentence_id for _, s in draft.sources],
             ))
         sections.append(section)
-    references = citations.references()
     return Answer(
         question=question, resolved_question=question, question_type=analysis.qtype,
         audience=audience, direct_answer=direct_answer, sections=sections,
-        references=references, evidence_summary=summary,
-        disclaimer=DISCLAIMERS[audience], generation=Generation(mode=mode),
-        notices=[*notices, *missing],
+        references=citations.references(), evidence_summary=verdict.summary,
+        disclaimer=DISCLAIMERS[audience], generation=Generation(mode=verdict.mode),
+        notices=verdict.notices,
     )
 
 
-def asked_populations(analysis: QuestionAnalysis) -> list[frozenset[str]]:
-    """The population groups (pregnancy, children...) the question names."""
-    asked = set(concept_tokens(analysis.text))
-    return [group for group in POPULATIONS if group & asked]
 
 
-def _population_word(analysis: QuestionAnalysis, groups: list[frozenset[str]]) -> str:
-    words = concept_words(analysis.text)
-    return " and ".join(next(words.get(s, s) for s in concept_tokens(analysis.text) if s in g)
-                        for g in groups)
 
 
-def _unnamed(analysis: QuestionAnalysis, relevance: Relevance, hits: list[Hit]) -> str:
-    """The question's most specific concepts that no retrieved source names, for the abstention
-    message ("" when every concept is named somewhere but nothing addresses the question)."""
-    named: set[str] = set().union(*(relevance.doc_tokens[h.document.id] for h in hits)) \
-        if hits else set()
-    return _absent(analysis, relevance, named)
 
 
-def _absent(analysis: QuestionAnalysis, relevance: Relevance, named: set[str]) -> str:
-    """The two most specific question concepts not in `named`, in the question's own words."""
-    words = concept_words(analysis.text)
-    absent = [c for c in sorted(relevance.weights, key=lambda c: -relevance.weights[c])
-              if c not in named]
-    return " or ".join(f'"{words.get(c, c)}"' for c in absent[:2])
 
 
-def _missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
-                      mentioned: set[str]) -> list[str]:
-    """Say so when the cited sources never mention a key concept of the question."""
-    if not relevance.weights:
-        return []
-    median = sorted(relevance.weights.values())[(len(relevance.weights) - 1) // 2]
-    words = concept_words(analysis.text)
-    missing = [words.get(c, c) for c, w in relevance.weights.items()
-               if w >= median and c not in mentioned]
-    if not missing:
-        return []
-    named = " or ".join(f'"{w}"' for w in missing)
-    return [f"Partial evidence: none of the quoted sources mentions {named}, so they address "
-            "only part of the question; read any verdict with that in mind."]
 
 
 def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
@@ -346,28 +329,3 @@ def _cite(citations: Citations, sources: list) -> list[int]:
     return numbers
 
 
-def _abstain(analysis: QuestionAnalysis, audience: Audience, unnamed: str = "", *,
-             population: str = "", quoted: bool = False) -> Answer:
-    """The page when the library holds no evidence that answers the question; `unnamed` is the
-    missing concept, named by no source (or, `quoted`, by no passage closest to the question)."""
-    topic = " ".join(t for t in raw_tokens(analysis.text) if t not in STOPWORDS)
-    if population:
-        text = (f"The library holds no evidence on this question in {population}: its sources "
-                f"on the topic do not mention {population}, and advice for other people may not "
-                f"apply. Ask a clinician; to answer it here, ingest guidelines or studies on: "
-                f"{topic} (citemed ingest PATH).")
-    else:
-        what = (f"the passages closest to it never mention {unnamed}" if unnamed and quoted
-                else f"none of its sources mentions {unnamed}" if unnamed
-                else "none of the sources found addresses it directly")
-        text = (f"The library holds no direct evidence on this question: {what}. To answer it, "
-                f"ingest guidelines, systematic reviews or PubMed abstracts on: {topic} "
-                "(citemed ingest PATH).")
-    return Answer(
-        question=analysis.text, resolved_question=analysis.text, question_type=analysis.qtype,
-        audience=audience, abstained=True,
-        direct_answer=DirectAnswer(
-            text=text, verdict="insufficient" if analysis.is_yesno else None),
-        evidence_summary=None,
-        disclaimer=DISCLAIMERS[audience],
-    )
