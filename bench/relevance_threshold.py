@@ -1,7 +1,8 @@
 """Choose the evidence reader's relevance threshold on TRAINING data only.
 
     python bench/relevance_threshold.py --data ../shared/data [--thresholds 0.3,0.5,0.7]
-        [--gates 0,0.3,0.5] [--focus-abstains off,closed,all] [--reader WEIGHTS] [--evidence-reader WEIGHTS]
+        [--gates 0,0.3,0.5] [--focus-abstains off,closed,all] [--reader WEIGHTS]
+        [--evidence-reader WEIGHTS]
 
 The reader's held-out BioASQ 1B-6B questions (its development split) are asked (a) of a library
 of all 1B-6B snippets: summary answers should cite a gold document, yes/no answers be right;
@@ -17,6 +18,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import get_args
 
 from citemed.eval.answers import answerability_metrics, run_bioasq_summary, run_bioasq_yesno
 from citemed.eval.datasets import (
@@ -26,6 +28,7 @@ from citemed.eval.datasets import (
     read_documents,
     temporary_library,
 )
+from citemed.model import FocusAbstains
 from citemed.settings import Settings
 from citemed.sources.bioasq import BioASQReader
 
@@ -36,13 +39,18 @@ def main() -> int:
     parser.add_argument("--thresholds", default="0.2,0.35,0.5,0.65,0.8,0.9")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--gates", default="0", help="evidence_answers values")
-    parser.add_argument("--focus-abstains", default="off", help="focus_abstains values (off,closed,all)")
+    parser.add_argument("--focus-abstains", default=None,
+                        help="focus_abstains values, comma-separated (off,closed,all); "
+                        "default: the setting's")
     parser.add_argument("--reader", type=Path, default=None, help="weights folder")
     parser.add_argument("--evidence-reader", type=Path, default=None, help="weights folder")
     args = parser.parse_args()
     base = Settings(data=args.data, reader=args.reader, evidence_reader=args.evidence_reader)
+    modes = (args.focus_abstains or base.focus_abstains).split(",")
+    if unknown := set(modes) - set(get_args(FocusAbstains)):
+        parser.error(f"--focus-abstains: unknown value(s) {sorted(unknown)}")
     choices = [(float(t), float(g), f) for t in args.thresholds.split(",")
-               for g in args.gates.split(",") for f in args.focus_abstains.split(",")]
+               for g in args.gates.split(",") for f in modes]
     settings = {c: base.model_copy(update={"reader_threshold": c[0], "evidence_answers": c[1],
                                            "focus_abstains": c[2]})
                 for c in choices}
