@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # The Ray cluster suite runs in its own pytest process: a Ray driver keeps process-wide state
 # (gRPC, signal handlers) that aborted the interpreter after the rest of the suite had run in it.
 run() {
-  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+  .venv/bin/python -m pytest -q -p no:cacheprovider --durations=30 "$@"
   local code=$?
   if [ "$code" -eq 5 ]; then
     echo "ERROR: pytest collected no tests ($*)" >&2
