@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: lint, type check (mypy, configured in pyproject.toml), then every test suite (unit, integration on ../shared/data, browser,
-# PostgreSQL when CITEMED_TEST_POSTGRES_URL is set). pytest's "no tests ran" (exit 5) is a failure.
+# PostgreSQL when CITEMED_TEST_POSTGRES_URL is set). pytest's "no tests ran" (exit 5) is a failure. The 30
+# slowest tests are listed so that CI time (limit 25 minutes) stays in view.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/ruff check . || exit 1

@@ -264,16 +264,6 @@ def _page(question: str, analysis: QuestionAnalysis, audience: Audience, direct:
     )
 
 
-
-
-
-
-
-
-
-
-
-
 def _lead_score(analysis: QuestionAnalysis, cand: Candidate) -> float:
     """Scores already weigh document relevance, evidence kind and role. For a yes/no question
     a conclusion that names the question's concepts counts extra: it is what a reader wants.
