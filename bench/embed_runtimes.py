@@ -50,8 +50,19 @@ def onnx_encoder(folder: Path):
     fp32_path, int8_path = folder / "minilm.onnx", folder / "minilm.int8.onnx"
     sample = base.tokenizer(["a b c"], return_tensors="pt", padding="max_length",
                             max_length=DOC_MAX_TOKENS, truncation=True)
+    class Hidden(torch.nn.Module):
+        # Keyword arguments: the model's positional order differs across transformers releases.
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):  # type: ignore[no-untyped-def]
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              use_cache=False).last_hidden_state
+
     torch.onnx.export(
-        base.model, (sample["input_ids"], sample["attention_mask"]), str(fp32_path),
+        Hidden(base.model).eval(), (sample["input_ids"], sample["attention_mask"]),
+        str(fp32_path),
         input_names=["input_ids", "attention_mask"], output_names=["hidden"],
         dynamic_axes={"input_ids": {0: "b", 1: "t"}, "attention_mask": {0: "b", 1: "t"},
                       "hidden": {0: "b", 1: "t"}}, opset_version=17, dynamo=False)
