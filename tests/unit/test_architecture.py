@@ -205,9 +205,6 @@ LONG_FUNCTIONS: dict[str, str] = {
     "citemed.compose.compose":
         "the page's steps in reading order (pool, population, lead, sections, focus check, "
         "evidence read, verdict), each a call; 20 of its lines are the keyword signature",
-    "citemed.readers.train.train":
-        "to split into data loading, the epoch loop and the card once the readers change "
-        "in flight lands",
 }
 
 

@@ -121,14 +121,8 @@ def _commit() -> str:
         return "unknown"
 
 
-def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
-    import torch
-
-    commit = _commit()  # the code that builds the pairs, as the run starts
-    torch.manual_seed(options.seed)
-    random.seed(options.seed)
-    torch.set_num_threads(options.threads)
-    rng = random.Random(options.seed)
+def _split(options: TrainOptions, rng: random.Random) -> tuple[list[Pair], list[Pair]]:
+    """(training pairs, development pairs) of the task, in a fixed order for the seed."""
     pairs = TASKS[options.task](options.data, options.seed)
     if options.limit is not None:
         pairs = pairs[:options.limit]
@@ -137,64 +131,116 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
     if options.relevance_share < 1.0:
         train_pairs = [p for p in train_pairs
                        if p.stance or rng.random() < options.relevance_share]
-    log(f"pairs: {len(train_pairs)} train, {len(dev_pairs)} dev; "
-        f"sources {dict(Counter(p.source for p in train_pairs))}")
+    return train_pairs, dev_pairs
 
-    tok = tokenizer()
-    net = load(options.init).train() if options.init else build()
+
+def _plan(train_pairs: list[Pair], options: TrainOptions, rng: random.Random) -> list[list[Pair]]:
+    """Every batch of the run in order; a fractional epoch count cuts the last epoch."""
+    epochs = max(1, math.ceil(options.epochs))
+    plan: list[list[Pair]] = []
+    for _ in range(epochs):
+        plan.extend(_batches(train_pairs, options.batch, rng))
+    return plan[:max(1, int(len(plan) * options.epochs / epochs))]
+
+
+def _optimizer(net, options: TrainOptions, total: int):
+    """AdamW (heads at their own rate) with linear warm-up then linear decay over `total`."""
+    import torch
+
     net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     heads = [*net.relevance.parameters(), *net.stance.parameters()]
     head_ids = {id(p) for p in heads}
     body = [p for p in net.parameters() if p.requires_grad and id(p) not in head_ids]
     optimizer = torch.optim.AdamW([{"params": body, "lr": options.lr},
                                    {"params": heads, "lr": options.head_lr}], weight_decay=0.01)
-    epochs = max(1, math.ceil(options.epochs))
-    plan: list[list[Pair]] = []
-    for _ in range(epochs):
-        plan.extend(_batches(train_pairs, options.batch, rng))
-    plan = plan[:max(1, int(len(plan) * options.epochs / epochs))]
-    total = len(plan)
     warm = max(1, int(total * options.warmup))
 
     def schedule(step: int) -> float:
         return min(1.0, (step + 1) / warm) * max(0.0, (total - step) / max(1, total - warm))
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    counts = Counter(p.stance for p in train_pairs if p.stance)
-    stance_weight = torch.tensor([len(train_pairs) / (3 * max(1, counts[s])) for s in STANCES])
-    options.work.mkdir(parents=True, exist_ok=True)
-    checkpoint = options.work / "checkpoint.pt"
-    start = 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+
+def _loss(net, tok, batch: list[Pair], stance_weight, max_tokens: int):
+    """Weighted relevance BCE plus class-balanced stance cross-entropy on labelled pairs."""
+    import torch
+
+    enc = _encode(tok, batch, max_tokens)
+    rel_logit, stance_logit = net(enc["input_ids"], enc["attention_mask"],
+                                  enc["token_type_ids"])
+    weights = torch.tensor([p.weight for p in batch])
+    target = torch.tensor([float(p.relevant) for p in batch])
+    loss = (torch.nn.functional.binary_cross_entropy_with_logits(
+        rel_logit, target, reduction="none") * weights).mean()
+    labelled = [i for i, p in enumerate(batch) if p.stance]
+    if labelled:
+        stance_target = torch.tensor([STANCES.index(str(batch[i].stance)) for i in labelled])
+        stance_loss = torch.nn.functional.cross_entropy(
+            stance_logit[labelled], stance_target, weight=stance_weight, reduction="none")
+        loss = loss + (stance_loss * weights[labelled]).sum() / len(batch)
+    return loss
+
+
+class _Checkpoint:
+    """The work folder's checkpoint: written atomically every few steps, resumed from."""
+
+    def __init__(self, work: Path) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        self.path, self._tmp = work / "checkpoint.pt", work / "checkpoint.tmp"
+
+    def restore(self, net, optimizer, scheduler) -> int:
+        """The step to start at (0 without a checkpoint)."""
+        import torch
+
+        if not self.path.exists():
+            return 0
+        state = torch.load(self.path, weights_only=False)
         net.load_state_dict(state["model"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        start = int(state["step"])
+        return int(state["step"])
+
+    def save(self, net, optimizer, scheduler, step: int) -> None:
+        import torch
+
+        trainable = {k: v for k, v in net.state_dict().items() if k != FROZEN}
+        torch.save({"model": trainable, "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "step": step}, self._tmp)
+        self._tmp.replace(self.path)
+
+
+def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
+    import torch
+
+    commit = _commit()  # the code that builds the pairs, as the run starts
+    torch.manual_seed(options.seed)
+    random.seed(options.seed)
+    torch.set_num_threads(options.threads)
+    rng = random.Random(options.seed)
+    train_pairs, dev_pairs = _split(options, rng)
+    log(f"pairs: {len(train_pairs)} train, {len(dev_pairs)} dev; "
+        f"sources {dict(Counter(p.source for p in train_pairs))}")
+    tok = tokenizer()
+    net = load(options.init).train() if options.init else build()
+    plan = _plan(train_pairs, options, rng)
+    total = len(plan)
+    optimizer, scheduler = _optimizer(net, options, total)
+    counts = Counter(p.stance for p in train_pairs if p.stance)
+    stance_weight = torch.tensor([len(train_pairs) / (3 * max(1, counts[s])) for s in STANCES])
+    checkpoint = _Checkpoint(options.work)
+    start = checkpoint.restore(net, optimizer, scheduler)
+    if start:
         log(f"resumed at step {start} of {total}")
     net.train()
     began, seen, running = time.time(), 0, 0.0
     for step in range(start, total):
-        batch = plan[step]
-        enc = _encode(tok, batch, options.max_tokens)
-        rel_logit, stance_logit = net(enc["input_ids"], enc["attention_mask"],
-                                      enc["token_type_ids"])
-        weights = torch.tensor([p.weight for p in batch])
-        target = torch.tensor([float(p.relevant) for p in batch])
-        loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-            rel_logit, target, reduction="none") * weights).mean()
-        labelled = [i for i, p in enumerate(batch) if p.stance]
-        if labelled:
-            stance_target = torch.tensor([STANCES.index(batch[i].stance) for i in labelled])
-            stance_loss = torch.nn.functional.cross_entropy(
-                stance_logit[labelled], stance_target, weight=stance_weight, reduction="none")
-            loss = loss + (stance_loss * weights[labelled]).sum() / len(batch)
+        loss = _loss(net, tok, plan[step], stance_weight, options.max_tokens)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
-        seen += len(batch)
+        seen += len(plan[step])
         value = float(loss.detach())
         running = 0.98 * running + 0.02 * value if step > start else value
         if (step + 1) % 50 == 0 or step + 1 == total:
@@ -202,13 +248,14 @@ def train(options: TrainOptions, log: Callable[[str], None] = print) -> dict:
             log(f"step {step + 1}/{total} loss {running:.4f} {rate:.1f} pairs/s "
                 f"eta {(total - step - 1) * options.batch / max(rate, 1e-6) / 60:.1f} min")
         if (step + 1) % options.checkpoint_every == 0:
-            trainable = {k: v for k, v in net.state_dict().items() if k != FROZEN}
-            torch.save({"model": trainable, "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "step": step + 1},
-                       options.work / "checkpoint.tmp")
-            (options.work / "checkpoint.tmp").replace(checkpoint)
-
+            checkpoint.save(net, optimizer, scheduler, step + 1)
     log("evaluating on the development split")
+    return _finish(net, tok, options, train_pairs, dev_pairs, commit, log)
+
+
+def _finish(net, tok, options: TrainOptions, train_pairs: list[Pair], dev_pairs: list[Pair],
+            commit: str, log: Callable[[str], None]) -> dict:
+    """Dev figures, the threshold chosen on them, and the weights with their card, written."""
     rel, stance = predict(net, tok, dev_pairs, options.max_tokens)
     figures = dev_figures(rel, stance, dev_pairs)
     config = ReaderConfig(version=f"reader-{time.strftime('%Y%m%d')}-seed{options.seed}",
