@@ -68,7 +68,7 @@ def test_training_writes_weights_a_card_and_a_reader_that_loads(trained):
     assert (opts.out / WEIGHTS_FILE).stat().st_size > 1_000_000
     assert (opts.out / CONFIG_FILE).exists()
     card = (opts.out / "MODEL_CARD.md").read_text(encoding="utf-8")
-    assert meta["commit"] in card and "13" in card
+    assert meta["commit"] in card and "--seed 13" in card
     assert meta["train_pairs"] + meta["dev"]["pairs"] == 80
     assert 0.05 <= meta["dev"]["relevance_threshold"] <= 0.95
     assert any(line.startswith("step ") for line in lines)
