@@ -186,10 +186,10 @@ QuestionType = Literal[
 ]
 Verdict = Literal["yes", "no", "uncertain", "insufficient"]
 # Which of the question's concepts the quoted passages must name before a yes/no verdict is
-# given: "every" concept of at least median weight and the most specific one, the most specific
-# one and every concept of the question's subject ("subject": "HPV vaccination" in "Is HPV
-# vaccination effective ...?"), only the most specific ("focus"), or "none" (the reader's
-# relevance gate alone decides).
+# given: "every" concept of at least median weight and the most specific one; the most specific
+# one and each concept of the question's subject of at least median weight ("subject":
+# "vaccination" in "Is HPV vaccination effective ...?"); only the most specific ("focus"); or
+# "none" (the reader's relevance gate alone decides).
 VerdictConcepts = Literal["every", "subject", "focus", "none"]
 # Which questions abstain when no quoted passage names their most specific concept: none
 # ("off"), yes/no and advice questions ("closed": a page with no verdict, or advice, built on

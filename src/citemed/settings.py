@@ -132,11 +132,11 @@ class Settings(BaseSettings):
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "
         "higher abstains more often. Default: the threshold stored with the weights.")
     verdict_concepts: VerdictConcepts = Field(
-        "focus", description="Which of the question's concepts the quoted passages must name "
+        "subject", description="Which of the question's concepts the quoted passages must name "
         "before a yes/no verdict is given: 'every' main concept, the most specific one and every "
-        "concept of the question's subject ('subject'), only the most specific one "
-        "('focus', chosen on training questions by bench/verdict_thresholds.py), or 'none' "
-        "(the reader's relevance gate alone).")
+        "key concept of the question's subject ('subject': 'vaccination' in 'Is HPV vaccination "
+        "effective ...?'; chosen on training questions by bench/verdict_thresholds.py), only "
+        "the most specific one ('focus'), or 'none' (the reader's relevance gate alone).")
     max_references: int = Field(8, description="Most documents an answer page cites.")
     max_bullets_per_section: int = Field(4, description="Most bullets in one answer section.")
     max_bullets: int = Field(14, ge=1, description="Most bullets on one answer page, all sections "

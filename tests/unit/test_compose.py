@@ -564,9 +564,11 @@ def test_the_subject_rule_gives_no_verdict_from_evidence_that_never_names_the_su
     def idf(concept: str) -> float:  # HPV is the rarest word, as in a real library
         return 6.0 if concept == "hpv" else 2.0
 
-    # The focus rule is satisfied by screening evidence (it names HPV); the subject rule is not.
-    assert compose(question, _hits(screening), idf=idf).direct_answer.verdict != "insufficient"
-    withheld = compose(question, _hits(screening), idf=idf, verdict_concepts="subject")
+    # The focus rule is satisfied by screening evidence (it names HPV); the subject rule (the
+    # default) is not.
+    assert compose(question, _hits(screening), idf=idf, verdict_concepts="focus",
+                   ).direct_answer.verdict != "insufficient"
+    withheld = compose(question, _hits(screening), idf=idf)
     assert withheld.direct_answer.verdict == "insufficient"
     answered = compose(question, _hits(vaccine, screening), idf=idf, verdict_concepts="subject")
     assert answered.direct_answer.verdict != "insufficient"

@@ -109,13 +109,13 @@ def test_advice_question_gets_no_verdict_and_the_urgent_notice_for_every_reader(
 
 
 def test_verdict_concepts_setting_decides_whether_partial_evidence_gets_a_verdict(reader):
-    # The screening page is the same under each rule; only "every" and "focus" withhold the
-    # verdict because no quoted passage names vaccination.
+    # The screening page is the same under each rule; all but "none" withhold the verdict
+    # because no quoted passage names vaccination.
     question = "Is HPV vaccination effective in preventing cervical cancer?"
     withheld = {rule: compose(question, _hits(SCREENING), reader=reader, threshold=0.0,
                               verdict_concepts=rule).direct_answer.verdict == "insufficient"
-                for rule in ("every", "focus", "none")}
-    assert withheld == {"every": True, "focus": True, "none": False}
+                for rule in ("every", "subject", "focus", "none")}
+    assert withheld == {"every": True, "subject": True, "focus": True, "none": False}
 
 
 TYPHOID = _doc("5", "Typhoid fever: symptoms",

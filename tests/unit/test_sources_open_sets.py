@@ -100,6 +100,44 @@ def test_medquad_list_copied_without_its_dashes_is_read_once(tmp_path):
     ]
 
 
+def test_medquad_heading_that_names_the_page_topic_is_set_apart(tmp_path):
+    answer = ("When Glimmer Syndrome Spreads Glimmer Syndrome can reach the eyes. "
+              "Most people recover.")
+    doc = read_medquad_answer(tmp_path, answer)
+    assert [s.text for s in doc.sections[0].sentences] == [
+        "When Glimmer Syndrome Spreads", "Glimmer Syndrome can reach the eyes.",
+        "Most people recover."]
+
+
+def test_medquad_page_template_shared_by_many_answers_is_dropped(tmp_path):
+    # A site's boilerplate ends every symptom page; a sentence a few pages share says something
+    # about each page's own condition and stays.
+    from citemed.sources.medquad import TEMPLATE_MIN_ANSWERS
+
+    template = "The frequency of a sign is usually listed as a rough estimate."
+    shared = "This condition is inherited in a dominant pattern."
+    records = []
+    for n in range(TEMPLATE_MIN_ANSWERS):
+        answer = f"Glimmer type {n} causes {n + 2} silver spots on the skin. {template}"
+        if n < 3:
+            answer += f" {shared}"
+        records.append({"id": f"3_Demo/{n:04d}#1", "focus": f"Glimmer type {n}",
+                        "question_type": "symptoms", "source": "GARD",
+                        "question": f"What are the symptoms of Glimmer type {n} ?",
+                        "answer": answer, "source_collection": "3_Demo"})
+    records.append({**records[-1], "id": "3_Demo/9999#1", "answer": template})
+    path = tmp_path / "medquad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    docs, errors = read_path(path, "medquad")
+    assert not errors and len(docs) == TEMPLATE_MIN_ANSWERS + 1
+    for doc in docs:
+        assert_offsets_exact(doc)
+    texts = [[s.text for s in d.sections[0].sentences] for d in docs]
+    assert texts[0] == ["Glimmer type 0 causes 2 silver spots on the skin.", shared]
+    assert texts[50] == ["Glimmer type 50 causes 52 silver spots on the skin."]
+    assert texts[-1] == [template]  # nothing else on the page: kept rather than emptied
+
+
 def test_medicationqa_titles_from_the_page_section_and_pmid_from_url():
     docs, errors = read("medicationqa.jsonl")
     assert [d.id for d in docs] == ["medicationqa:medqa-0001", "medicationqa:medqa-0002"]

@@ -21,6 +21,7 @@ from citemed.compose.abstain import (
     missing_concepts,
     population_word,
     unnamed,
+    unnamed_key_concepts,
 )
 from citemed.compose.facets import FACET_TITLES, PAGE_TOPIC_FACET, facet_of
 from citemed.compose.llm import LLMError, LLMVerdictReader
@@ -86,7 +87,7 @@ def compose(
     answers_gate: float = 0.0,
     focus_abstains: FocusAbstains = "off",
     threshold: float | None = None,
-    verdict_concepts: VerdictConcepts = "focus",
+    verdict_concepts: VerdictConcepts = "subject",
     max_bullets: int = 14,
     max_key_findings: int = 4,
     read_budget: int = 40,
@@ -196,7 +197,10 @@ def _lacks_concepts(rule: VerdictConcepts, analysis: QuestionAnalysis, relevance
     if rule == "every":
         return missing or focus_missing
     if rule == "subject":
-        return focus_missing or any(c not in mentioned for c in analysis.subject)
+        # Only the subject's key concepts: "effective" or "protein" in a subject is not what
+        # the question is about, "vaccination" is.
+        return focus_missing or any(c in analysis.subject
+                                    for c in unnamed_key_concepts(relevance, mentioned))
     return rule == "focus" and focus_missing
 
 

@@ -63,18 +63,23 @@ def absent(analysis: QuestionAnalysis, relevance: Relevance, named: set[str]) ->
     return " or ".join(f'"{words.get(c, c)}"' for c in absent[:2])
 
 
-def missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
-                      mentioned: set[str]) -> list[str]:
-    """Say so when the cited sources never mention a key concept of the question."""
+def unnamed_key_concepts(relevance: Relevance, mentioned: set[str]) -> list[str]:
+    """The question's key concepts (weight at or above its median), in the question's order,
+    that no quoted passage names."""
     if not relevance.weights:
         return []
     median = sorted(relevance.weights.values())[(len(relevance.weights) - 1) // 2]
-    words = concept_words(analysis.text)
-    missing = [words.get(c, c) for c, w in relevance.weights.items()
-               if w >= median and c not in mentioned]
+    return [c for c, w in relevance.weights.items() if w >= median and c not in mentioned]
+
+
+def missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
+                     mentioned: set[str]) -> list[str]:
+    """Say so when the cited sources never mention a key concept of the question."""
+    missing = unnamed_key_concepts(relevance, mentioned)
     if not missing:
         return []
-    named = " or ".join(f'"{w}"' for w in missing)
+    words = concept_words(analysis.text)
+    named = " or ".join(f'"{words.get(c, c)}"' for c in missing)
     return [f"Partial evidence: none of the quoted sources mentions {named}, so they address "
             "only part of the question; read any verdict with that in mind."]
 

@@ -18,7 +18,7 @@ from citemed.sources.pubmedqa import PubMedQAReader
 from citemed.sources.scifact import SciFactReader
 
 # Bump when any reader's output changes, so files recorded as unchanged are read again.
-READERS_REVISION = "2026-11-26.2"
+READERS_REVISION = "2026-12-03.1"
 
 
 def fingerprint(reader: Reader, path: Path) -> str:

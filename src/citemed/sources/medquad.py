@@ -10,10 +10,13 @@ upstream ids and UMLS annotations are kept in `extra`.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
+from citemed.errors import SourceError
 from citemed.model import Document, Kind
-from citemed.sources.base import clean_layout, make_section, text_field
+from citemed.sources.base import ReadItem, clean_layout, iter_jsonl, make_section, text_field
 from citemed.sources.jsonl import JsonLinesReader
 from citemed.text import split_sentences
 
@@ -80,20 +83,28 @@ _SMALL = r"(?:of|and|or|the|for|to|in|with|a|an|on|by|at|from|is|are|can|be|your
 _CAPITAL = r"(?:[A-Z][A-Za-z'\-]*|[A-Z0-9]{2,})"
 
 
-@lru_cache(maxsize=256)
-def _inline_heading(openers: str) -> re.Pattern[str]:
-    return re.compile(
-        rf"(?:^|(?<=[.!?:] ))({_CAPITAL}(?: (?:{_CAPITAL}|{_SMALL}))*? {_CAPITAL}) "
-        rf"(?=(?:{openers}) [a-z])", re.M)
+# The page's own topic stands in the text as one word while headings are found, so one
+# compiled pattern serves every page (a pattern per topic cost ~40 s of compiling per MedQuAD).
+# A topic in Title Case may be part of a heading ("When Breast Cancer Spreads"), so its stand-in
+# is capitalised too; any other topic's stand-in is lower case, never a heading word.
+_TOPIC_HEADING, _TOPIC_OTHER = "Qxtopicqx", "qxtopicqx"
+_TITLE_CASE = re.compile(rf"{_CAPITAL}(?: (?:{_CAPITAL}|{_SMALL}))*")
+_INLINE_HEADING = re.compile(
+    rf"(?:^|(?<=[.!?:] ))({_CAPITAL}(?: (?:{_CAPITAL}|{_SMALL}))*? {_CAPITAL}) "
+    rf"(?=(?:{_OPENERS}|{_TOPIC_HEADING}|{_TOPIC_OTHER}) [a-z])", re.M)
 
 
-def separate_headings(text: str, focus_terms: tuple[str, ...] = ()) -> str:
+def separate_headings(text: str, topic: str = "") -> str:
     """Each flattened sub-heading on its own paragraph, so it never opens the next sentence.
 
-    The page's own topic ("Gout", "Acromegaly") is the likeliest opener after a heading.
+    The page's own `topic` ("Gout", "Acromegaly") is the likeliest opener after a heading.
     """
-    openers = "|".join([_OPENERS, *(re.escape(t) for t in focus_terms if t[:1].isupper())])
-    return _inline_heading(openers).sub(lambda m: f"\n\n{m.group(1)}\n\n", text).strip()
+    stand_in = _TOPIC_HEADING if _TITLE_CASE.fullmatch(topic) else _TOPIC_OTHER
+    swap = topic[:1].isupper() and stand_in.lower() not in text.lower()
+    if swap:
+        text = text.replace(topic, stand_in)
+    text = _INLINE_HEADING.sub(lambda m: f"\n\n{m.group(1)}\n\n", text).strip()
+    return text.replace(stand_in, topic) if swap else text
 
 
 # Shorter repeats ("Treatment.") are too common to mean a copied block.
@@ -123,7 +134,12 @@ def drop_repeated_sentences(text: str) -> str:
                 cut.append((sentence.start + start, sentence.start + end))
             else:
                 kept_letters += letters
-    for start, end in reversed(cut):
+    return _cut(text, cut)
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` without the (start, end) spans, in order; line breaks around them kept."""
+    for start, end in reversed(spans):
         before, after = text[:start].rstrip(" "), text[end:].lstrip(" ")
         joiner = " " if before and after and not before.endswith("\n") \
             and not after.startswith("\n") else ""
@@ -131,15 +147,75 @@ def drop_repeated_sentences(text: str) -> str:
     return text.strip()
 
 
+# A sentence found word for word in at least this share of a file's answers (and in at least
+# TEMPLATE_MIN_ANSWERS of them) is the site's page template, not evidence about the page's
+# condition: GARD's 2,243 symptom answers each end with the same ten sentences on how the
+# Human Phenotype Ontology lists frequencies, and those were cited on other diseases' pages.
+# Sentences shared by fewer pages ("This condition is inherited in an autosomal recessive
+# pattern...", 364 answers) say something about each page's own condition and stay.
+TEMPLATE_SHARE = 0.05
+TEMPLATE_MIN_ANSWERS = 100
+
+
+def _sentence_key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def template_sentences(answers: list[str]) -> frozenset[str]:
+    """Normalised sentences that are page template in this collection of answers."""
+    counts: Counter[str] = Counter()
+    for answer in answers:
+        counts.update({_sentence_key(s.text) for s in split_sentences(answer)})
+    least = max(TEMPLATE_MIN_ANSWERS, TEMPLATE_SHARE * len(answers))
+    return frozenset(key for key, n in counts.items() if n >= least)
+
+
+def drop_template(text: str, template: frozenset[str]) -> str:
+    """`text` without its template sentences; unchanged when nothing else would remain."""
+    sentences = split_sentences(text)
+    cut = [s for s in sentences if _sentence_key(s.text) in template]
+    if not cut or len(cut) == len(sentences):
+        return text
+    return _cut(text, [(c.start, c.end) for c in cut])
+
+
 class MedQuADReader(JsonLinesReader):
     name = "medquad"
     signature = frozenset({"focus", "question_type", "answer", "source_collection"})
 
+    def __init__(self) -> None:
+        self._template: frozenset[str] = frozenset()
+        self._cleaned: dict[str, str] = {}  # id -> cleaned answer, from the first pass
+
+    def read(self, path: Path) -> Iterator[ReadItem]:
+        # Two passes: the template is what many answers of the file share. Bad records are
+        # reported by the second pass.
+        self._cleaned = {}
+        for item in iter_jsonl(path):
+            if isinstance(item, SourceError):
+                continue
+            try:
+                self._cleaned[text_field(item[1], "id", required=True)] = self._answer(item[1])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+        self._template = template_sentences(list(self._cleaned.values()))
+        try:
+            yield from super().read(path)
+        finally:
+            self._cleaned = {}
+
+    @staticmethod
+    def _answer(record: dict) -> str:
+        focus = text_field(record, "focus")
+        return drop_repeated_sentences(separate_headings(
+            clean_layout(text_field(record, "answer", required=True)), focus))
+
     def document(self, record: dict) -> Document:
         local_id = text_field(record, "id", required=True)
         focus = text_field(record, "focus")
-        answer = drop_repeated_sentences(separate_headings(
-            clean_layout(text_field(record, "answer", required=True)), (focus,) if focus else ()))
+        cleaned = self._cleaned.get(local_id)
+        answer = drop_template(cleaned if cleaned is not None else self._answer(record),
+                               self._template)
         if not answer:
             raise ValueError("field 'answer' is empty")
         question = text_field(record, "question")
