@@ -572,3 +572,16 @@ def test_the_subject_rule_gives_no_verdict_from_evidence_that_never_names_the_su
     assert withheld.direct_answer.verdict == "insufficient"
     answered = compose(question, _hits(vaccine, screening), idf=idf, verdict_concepts="subject")
     assert answered.direct_answer.verdict != "insufficient"
+
+
+def test_an_open_question_says_when_no_quoted_passage_makes_its_claim():
+    trial = _doc("63", "Metformin in type 2 diabetes: a cohort study", [
+        ("CONCLUSIONS", "Metformin lowered HbA1c in adults with type 2 diabetes compared with "
+                        "placebo over two years of follow-up."),
+    ])
+    # Threshold 0: the reader itself rejects this passage for the question; here it is quoted.
+    answer = compose("What is the first-line treatment for type 2 diabetes?", _hits(trial),
+                     threshold=0.0)
+    assert answer.direct_answer.verdict is None
+    assert any('"first-line"' in notice and "rest of the question" in notice
+               for notice in answer.notices)

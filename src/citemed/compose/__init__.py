@@ -146,8 +146,10 @@ def compose(
     unclaimed = _unclaimed(analysis, shown)
     if unclaimed:
         named_claims = " or ".join(f'"{name}"' for name in unclaimed)
+        consequence = ("so no verdict is given" if analysis.is_yesno else
+                       "so they answer only the rest of the question")
         missing.append(f"Partial evidence: none of the quoted sources says {named_claims}, "
-                       "which the question asks about, so no verdict is given.")
+                       f"which the question asks about, {consequence}.")
     cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
                               relevance.share(named(c.hit, c.sentence.text))))
              for draft in shown for c in draft.candidates]

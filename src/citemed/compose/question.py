@@ -142,7 +142,7 @@ class QuestionAnalysis:
     intent_facet: str = ""
     # Generic words of the question ("first-line", "dose"): no concepts, but they rank.
     qualifiers: frozenset[str] = frozenset()
-    # The CLAIM_QUALIFIERS rows a yes/no question makes (their passages must match too).
+    # The CLAIM_QUALIFIERS rows the question makes (the quoted passages must state them too).
     claims: tuple[Rule, ...] = ()
     # A yes/no question's subject concepts (`subject_concepts`).
     subject: tuple[str, ...] = ()
@@ -184,7 +184,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(
         text=question, qtype=qtype, topic=topic, concepts=concepts,
         intent_facet=_intent_facet(question, qtype, topic), qualifiers=qualifiers,
-        claims=tuple(r for r in CLAIM_QUALIFIERS if r.pattern.search(question)) if yesno else (),
+        claims=tuple(r for r in CLAIM_QUALIFIERS if r.pattern.search(question)),
         subject=subject_concepts(question) if yesno else ())
 
 

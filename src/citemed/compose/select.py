@@ -55,7 +55,11 @@ class Candidate:
     score: float
     tokens: frozenset[str]
     reading: Reading
-    coverage: float = 0.0  # share of the question's concept weight the span names
+    # Share of the question's concept weight the span names; on a consumer page, whose every
+    # sentence is about the condition in its title, the title counts too ("Early signs
+    # include fever..." on "Lyme disease: overview" names Lyme disease). A study's title
+    # names all its topics, which one sentence may not address.
+    coverage: float = 0.0
     # Further documents stating the same finding (merged duplicates): cited together.
     also: list[tuple[Hit, SentenceHit]] = field(default_factory=list)
 
@@ -301,6 +305,7 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
     readings = reader.read(analysis.text,
                            [passage(_known_title(d.hit.document), d.sentence.text) for d in drafts])
     out: list[Candidate] = []
+    titles: dict[str, frozenset[str]] = {}
     for (_, hit, sentence, role, text, tokens), reading in zip(drafts, readings, strict=True):
         if reading.relevance < gate:
             continue
@@ -319,7 +324,9 @@ def candidates(analysis: QuestionAnalysis, hits: list[Hit], relevance: Relevance
         out.append(Candidate(
             hit=hit, sentence=sentence, text=text, role=role, facet=facet, relevance=reading.relevance,
             document_weight=kind_weight, score=score, tokens=tokens, reading=reading,
-            coverage=relevance.share(tokens),
+            coverage=relevance.share(tokens | titles.setdefault(
+                hit.document.id, frozenset(concept_tokens(hit.document.title))
+                if hit.document.kind is Kind.CONSUMER else frozenset())),
         ))
     out.sort(key=lambda c: -c.score)
     return out
