@@ -9,8 +9,8 @@ Two development sets, both held out from the evidence reader's training:
 
     python bench/verdict_thresholds.py --data ../shared/data [--limit N] [--reader DIR]
 
-Each question is asked once per `verdict_concepts` rule (every / focus / none) through the real
-engine; then the share of the lean given to the evidence-set reader, its set-relevance gate and
+Each question is asked once per `verdict_concepts` rule (every / subject / focus / none) through
+the real engine; then the share of the lean given to the evidence-set reader, its set-relevance gate and
 the lean thresholds are swept. One JSON line per (set, rule, weight, gate) at its best leans,
 then the best per set and rule. Never run it on a test split.
 """

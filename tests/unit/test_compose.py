@@ -585,3 +585,20 @@ def test_an_open_question_says_when_no_quoted_passage_makes_its_claim():
     assert answer.direct_answer.verdict is None
     assert any('"first-line"' in notice and "rest of the question" in notice
                for notice in answer.notices)
+
+
+def test_only_passages_that_state_the_claim_vote_on_it():
+    guideline = _doc("65", "Type 2 diabetes: first-line therapy", [
+        ("RECOMMENDATIONS", "Metformin is the preferred first-line therapy for adults with "
+                            "type 2 diabetes, together with lifestyle change."),
+    ], kind=Kind.GUIDELINE)
+    harms = _doc("66", "Metformin and gastrointestinal effects in type 2 diabetes", [
+        ("CONCLUSIONS", "Metformin caused diarrhoea in one in five adults with type 2 "
+                        "diabetes in the first month of therapy."),
+    ])
+    answer = compose("Is metformin first-line therapy for type 2 diabetes?",
+                     _hits(guideline, harms), threshold=0.0)
+    summary = answer.evidence_summary
+    assert summary is not None
+    assert summary.supporting + summary.opposing + summary.neutral == 1
+    assert {r.title for r in answer.references} >= {guideline.title, harms.title}

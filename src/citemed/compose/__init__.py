@@ -45,6 +45,7 @@ from citemed.model import (
     FocusAbstains,
     Generation,
     Hit,
+    Rule,
     Verdict,
     VerdictConcepts,
 )
@@ -153,6 +154,11 @@ def compose(
     cited = [(c, CitedReading(c.document.id, c.document_weight, c.reading,
                               relevance.share(named(c.hit, c.sentence.text))))
              for draft in shown for c in draft.candidates]
+    if analysis.is_yesno and analysis.claims and not unclaimed:
+        # "Should opioids be first-line therapy?" is answered by what sources say about
+        # first-line use, not by their sentences on monitoring or dosing.
+        cited = [pair for pair in cited
+                 if _states_claim(analysis.claims, pair[0].document.title, pair[0].sentence.text)]
     evidence = None
     # Read only where the reading is used: the verdict, or a page gate that is switched on.
     if evidence_reader is not None and cited and (analysis.is_yesno or answers_gate > 0):
@@ -206,12 +212,17 @@ def _lacks_concepts(rule: VerdictConcepts, analysis: QuestionAnalysis, relevance
     return rule == "focus" and focus_missing
 
 
+def _states_claim(rules: tuple[Rule, ...], title: str, text: str) -> bool:
+    """Does the passage (title | sentence) state one of the claim qualifiers `rules`?"""
+    passage = f"{title} {text}"
+    return any(rule.pattern.search(passage) for rule in rules)
+
+
 def _unclaimed(analysis: QuestionAnalysis, shown: list[_Draft]) -> list[str]:
     """The question's claim qualifiers ("first-line") that no quoted passage states."""
-    quoted = [f"{hit.document.title} {sentence.text}"
-              for draft in shown for hit, sentence in draft.sources]
     return [rule.name for rule in analysis.claims
-            if not any(rule.pattern.search(text) for text in quoted)]
+            if not any(_states_claim((rule,), hit.document.title, sentence.text)
+                       for draft in shown for hit, sentence in draft.sources)]
 
 
 @dataclass
