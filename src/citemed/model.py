@@ -191,7 +191,8 @@ Verdict = Literal["yes", "no", "uncertain", "insufficient"]
 # "vaccination" in "Is HPV vaccination effective ...?"); only the most specific ("focus"); or
 # "none" (the reader's relevance gate alone decides).
 VerdictConcepts = Literal["every", "subject", "focus", "none"]
-# Which questions abstain when no quoted passage names their most specific concept: none
+# Which questions abstain when no quoted passage names their most specific concept (or, under
+# the subject rule, a key concept of a yes/no question's subject): none
 # ("off"), yes/no and advice questions ("closed": a page with no verdict, or advice, built on
 # passages about something else), or every question ("all").
 FocusAbstains = Literal["off", "closed", "all"]

@@ -125,8 +125,9 @@ class Settings(BaseSettings):
     focus_abstains: FocusAbstains = Field(
         "closed", description="Which questions get a 'no direct evidence' page when no quoted "
         "passage names their most specific concept (the rarest in the library, e.g. 'stiff' in "
-        "'fever and a stiff neck'): 'off', 'closed' (yes/no and advice questions; chosen on training questions by "
-        "bench/relevance_threshold.py) or 'all'.")
+        "'fever and a stiff neck') or, under the subject rule, a key concept of a yes/no "
+        "question's subject: 'off', 'closed' (yes/no and advice questions; chosen on training "
+        "questions by bench/relevance_threshold.py) or 'all'.")
     reader_threshold: float | None = Field(
         default=None, ge=0.0, le=1.0,
         description="Relevance a sentence needs from the evidence reader to be shown (0-1); "

@@ -150,3 +150,28 @@ def test_focus_abstains_closed_leaves_open_questions_their_partial_evidence(read
                     focus_abstains="all", idf=idf)
     assert closed.question_type != "advice" and not closed.abstained
     assert every.abstained and not every.all_bullets()
+
+
+VACCINE_TRIAL = _doc("6", "HPV vaccination and invasive cervical cancer",
+                     "Women vaccinated against HPV before age 17 had a markedly lower risk of "
+                     "invasive cervical cancer than unvaccinated women.", Kind.RANDOMIZED_TRIAL)
+
+
+def test_closed_question_whose_subject_no_passage_names_abstains(reader):
+    # As in the demo library, HPV is the rarest concept, so the screening passages name the
+    # focus; none names vaccination, the subject of the question: the page says so and shows
+    # no screening bullets. A vaccination source is answered from.
+    question = "Is HPV vaccination effective in preventing cervical cancer?"
+    weights = {"hpv": 6.4, "cervic": 5.2, "vaccin": 4.3}
+
+    def page(*docs):
+        return compose(question, _hits(*docs), reader=reader, threshold=0.0,
+                       focus_abstains="closed", idf=lambda c: weights.get(c, 2.0))
+
+    screening_only = page(SCREENING)
+    assert screening_only.abstained and not screening_only.all_bullets()
+    assert '"vaccination"' in screening_only.direct_answer.text
+    assert screening_only.direct_answer.verdict == "insufficient"
+    with_trial = page(VACCINE_TRIAL, SCREENING)
+    assert not with_trial.abstained
+    assert with_trial.direct_answer.verdict != "insufficient"

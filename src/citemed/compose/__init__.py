@@ -20,6 +20,7 @@ from citemed.compose.abstain import (
     asked_populations,
     missing_concepts,
     population_word,
+    quoted_words,
     unnamed,
     unnamed_key_concepts,
 )
@@ -137,12 +138,17 @@ def compose(
     mentioned: set[str] = set().union(*(named(hit, sentence.text)
                                         for draft in shown for hit, sentence in draft.sources))
     closed = analysis.is_yesno or analysis.qtype == "advice"
-    if (focus_abstains == "all" or (focus_abstains == "closed" and closed)) \
-            and relevance.focus and relevance.focus not in mentioned:
-        # The reader found passages on the topic, but none names what the question is most
-        # specifically about ("stiff neck" with fever): they answer a different question.
-        return abstain(analysis, audience, absent(analysis, relevance, mentioned),
-                        quoted=True)
+    if focus_abstains == "all" or (focus_abstains == "closed" and closed):
+        if relevance.focus and relevance.focus not in mentioned:
+            # The reader found passages on the topic, but none names what the question is most
+            # specifically about ("stiff neck" with fever): they answer a different question.
+            return abstain(analysis, audience, absent(analysis, relevance, mentioned),
+                           quoted=True)
+        subject_gap = _subject_gap(verdict_concepts, analysis, relevance, mentioned)
+        if subject_gap:
+            # Screening studies for "Is HPV vaccination effective?": no verdict can stand on
+            # them, and as bullets they would answer another question.
+            return abstain(analysis, audience, quoted_words(analysis, subject_gap), quoted=True)
     missing = missing_concepts(analysis, relevance, mentioned)
     unclaimed = _unclaimed(analysis, shown)
     if unclaimed:
@@ -205,10 +211,7 @@ def _lacks_concepts(rule: VerdictConcepts, analysis: QuestionAnalysis, relevance
     if rule == "every":
         return missing or focus_missing
     if rule == "subject":
-        # Only the subject's key concepts: "effective" or "protein" in a subject is not what
-        # the question is about, "vaccination" is.
-        return focus_missing or any(c in analysis.subject
-                                    for c in unnamed_key_concepts(relevance, mentioned))
+        return focus_missing or bool(_subject_gap(rule, analysis, relevance, mentioned))
     return rule == "focus" and focus_missing
 
 
@@ -216,6 +219,16 @@ def _states_claim(rules: tuple[Rule, ...], title: str, text: str) -> bool:
     """Does the passage (title | sentence) state one of the claim qualifiers `rules`?"""
     passage = f"{title} {text}"
     return any(rule.pattern.search(passage) for rule in rules)
+
+
+def _subject_gap(rule: VerdictConcepts, analysis: QuestionAnalysis, relevance: Relevance,
+                 mentioned: set[str]) -> list[str]:
+    """Under the subject rule, the key concepts of a yes/no question's subject that no quoted
+    passage names. Only key concepts: "effective" or "protein" in a subject is not what the
+    question is about, "vaccination" is."""
+    if rule != "subject":
+        return []
+    return [c for c in unnamed_key_concepts(relevance, mentioned) if c in analysis.subject]
 
 
 def _unclaimed(analysis: QuestionAnalysis, shown: list[_Draft]) -> list[str]:

@@ -57,10 +57,15 @@ def unnamed(analysis: QuestionAnalysis, relevance: Relevance, hits: list[Hit]) -
 
 def absent(analysis: QuestionAnalysis, relevance: Relevance, named: set[str]) -> str:
     """The two most specific question concepts not in `named`, in the question's own words."""
+    return quoted_words(analysis, [c for c in sorted(relevance.weights,
+                                                     key=lambda c: -relevance.weights[c])
+                                   if c not in named][:2])
+
+
+def quoted_words(analysis: QuestionAnalysis, concepts: list[str]) -> str:
+    """'"vaccination" or "supplementation"': concepts in the question's own words."""
     words = concept_words(analysis.text)
-    absent = [c for c in sorted(relevance.weights, key=lambda c: -relevance.weights[c])
-              if c not in named]
-    return " or ".join(f'"{words.get(c, c)}"' for c in absent[:2])
+    return " or ".join(f'"{words.get(c, c)}"' for c in concepts)
 
 
 def unnamed_key_concepts(relevance: Relevance, mentioned: set[str]) -> list[str]:
@@ -78,8 +83,7 @@ def missing_concepts(analysis: QuestionAnalysis, relevance: Relevance,
     missing = unnamed_key_concepts(relevance, mentioned)
     if not missing:
         return []
-    words = concept_words(analysis.text)
-    named = " or ".join(f'"{words.get(c, c)}"' for c in missing)
+    named = quoted_words(analysis, missing)
     return [f"Partial evidence: none of the quoted sources mentions {named}, so they address "
             "only part of the question; read any verdict with that in mind."]
 
