@@ -135,7 +135,7 @@ def library_merge(library: LibraryOpt = None) -> None:
 
     try:
         lib = Library(make_settings(library))
-        before = len(lib.lexical.segments)
+        before = len((lib.writable_lexical() or lib.lexical).segments)  # upgraded if older
         merged = lib.merge_lexical()
         lib.write_manifest()  # the server's cue to reopen (Engine.follow_library)
         lib.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from citemed.library.lexical import Segment
+from citemed.library.lexical import Segment, bm25_weights
 from citemed.library.lexical_counts import Counts
 
 HASH_BYTES = 16  # content-hash prefix kept per row: enough to tell a changed record
@@ -72,6 +72,17 @@ def _finish(tmp: Path, where: Path, arrays: dict[str, np.ndarray]) -> None:
     np.save(tmp / "df-0.npy", np.diff(arrays["ptr"]).astype(np.int32))
     shutil.rmtree(where, ignore_errors=True)  # left by a writer that died before its manifest
     tmp.rename(where)
+
+
+def write_weights(path: Path, segment: Segment, avgdl: float, k1: float, b: float) -> None:
+    """The segment's BM25 weights at average length `avgdl` (bm25_weights) into `path`,
+    computed in chunks of postings straight into a memory-mapped file."""
+    out = np.lib.format.open_memmap(path, "w+", np.uint16, (len(segment.rows),))
+    for start in range(0, len(segment.rows), DF_CHUNK):
+        end = start + DF_CHUNK
+        out[start:end] = bm25_weights(segment.tfs[start:end],
+                                      segment.lengths[segment.rows[start:end]], avgdl, k1, b)
+    out.flush()
 
 
 def df_after(segment: Segment, dying: np.ndarray) -> np.ndarray:
