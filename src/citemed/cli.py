@@ -129,8 +129,9 @@ def ingest(
 
 @library_app.command("merge")
 def library_merge(library: LibraryOpt = None) -> None:
-    """Merge the keyword index's segments into one (updates add a segment each; searches over
-    one segment are fastest). A running server switches to the merged index by itself."""
+    """Merge the keyword index's segments into one (updates add a segment each); an index of
+    the previous format is upgraded in place first. A running server switches to the merged
+    index by itself."""
     from citemed.library import Library
 
     try:

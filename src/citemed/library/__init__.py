@@ -216,10 +216,11 @@ class Library:
             try:
                 loaded = LexicalIndex.load(self._lexical_folder, read_only=self.read_only)
             except IndexFormatError as error:
-                command = ("citemed library merge" if error.found == UPGRADABLE_FORMAT
-                           else "citemed ingest PATH")
-                raise LibraryError(f"{error}: run '{command} --library {self.folder}' (or "
-                                   f"'citemed demo') to rebuild it") from None
+                todo = (f"'citemed library merge --library {self.folder}' to upgrade it in "
+                        f"place" if error.found == UPGRADABLE_FORMAT else
+                        f"'citemed ingest PATH --library {self.folder}' (or 'citemed demo') to "
+                        f"rebuild it")
+                raise LibraryError(f"{error}: run {todo}") from None
             if loaded is None:
                 # CiteMed before the segmented index kept one whole matrix here.
                 what = ("a search index in an older format"
