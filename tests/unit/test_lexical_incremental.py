@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from citemed.errors import LibraryError
-from citemed.library import Library, lexical, lexical_build, lexical_counts, lexical_segments
+from citemed.library import Library, lexical_build, lexical_counts, lexical_segments
 from citemed.library.lexical import WEIGHT_DRIFT, LexicalIndex, weight_step
 from citemed.model import Document, Kind
 from citemed.retrieve import search
@@ -280,7 +280,7 @@ def test_weights_are_rewritten_only_when_the_average_length_drifts(tmp_path, mon
     lib.ingest_documents([_doc(30, "Statins", "Statins " * 40)], source_name="t")
     lib.refresh_indexes()
     kept = lib.lexical.segments[0]
-    assert kept.weights_tag == first and kept.avgdl != lexical.live_avgdl(lib.lexical.segments)
+    assert kept.weights_tag == first and kept.avgdl != lexical_segments.live_avgdl(lib.lexical.segments)
     scratch = _library(tmp_path / "scratch", list(lib.store.iter_documents()))
     old, new = lib.lexical.scores({"statin": 1.0}), scratch.lexical.scores({"statin": 1.0})
     assert not np.allclose(old, new, rtol=1e-4)  # stale weights: a small, bounded error

@@ -12,7 +12,7 @@ Layout of `index/lexical/` (written by citemed.library.lexical_build):
                       which rows are live and each column's live document count; a new pair
                       per change, so an open reader keeps the pair it loaded
     seg-NNNNNN/weights-G.npy
-                      each posting's BM25 term weight (bm25_weights), quantised to uint16 at
+                      each posting's BM25 term weight (lexical_segments.bm25_weights), quantised to uint16 at
                       the average length the manifest records for it; a new file when the
                       writer reweighs the segment
 
@@ -43,7 +43,7 @@ from citemed.errors import LibraryError
 from citemed.model import Kind
 from citemed.sqlite_wal import connect_immutable
 
-# Bumped whenever what is indexed changes, so indexes written by an older CiteMed are rebuilt.
+# Bumped whenever what is indexed changes: an older index is upgraded (UPGRADABLE_FORMAT) or rebuilt.
 INDEX_FORMAT = 4
 # Format 3 had no weights files: a writer adds them in place (lexical_build.upgrade).
 UPGRADABLE_FORMAT = 3
@@ -78,7 +78,7 @@ class Segment:
     sentence_start: np.ndarray  # int64 rows+1: a row's sentences, in reading order
     live: np.ndarray  # bool per row
     df: np.ndarray  # int32 per column: live documents holding the term
-    weights: np.ndarray | None  # uint16 per posting (bm25_weights); None until a writer's commit
+    weights: np.ndarray | None  # uint16 per posting; None until a writer's commit
     weights_tag: str | None  # which weights file is current
     avgdl: float  # the average length the weights were computed at
     maps: list[mmap.mmap] = field(repr=False)  # the mapped files, for release_pages
@@ -139,28 +139,6 @@ def _mapped(path: Path, maps: list[mmap.mmap]) -> np.ndarray:
 def weight_step(k1: float) -> float:
     """What one unit of a stored weight is worth: a BM25 tf weight is below k1 + 1."""
     return (k1 + 1.0) / WEIGHT_LEVELS
-
-
-def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avgdl: float, k1: float,
-                 b: float) -> np.ndarray:
-    """tf (k1 + 1) / (tf + k1 (1 - b + b length / avgdl)) per posting (`lengths`: its
-    document's), as uint16 multiples of weight_step(k1): at most half a step (1.7e-5 at
-    k1 = 1.2) from the float32 value."""
-    norm = lengths * np.float32(b)
-    norm /= max(avgdl, 1e-9)
-    norm += 1.0 - b
-    norm *= k1
-    norm += tfs
-    weights = tfs * np.float32(WEIGHT_LEVELS)  # (k1 + 1) / weight_step(k1)
-    weights /= norm
-    return np.rint(weights).astype(np.uint16)
-
-
-def live_avgdl(segments: Sequence[Segment]) -> float:
-    """The average length of the live documents of `segments` (1 when there are none)."""
-    total = sum(float(s.lengths[s.live].sum(dtype=np.float64)) for s in segments)
-    count = sum(int(s.live.sum()) for s in segments)
-    return total / count if count else 1.0
 
 
 class IndexFormatError(LibraryError):

@@ -33,17 +33,12 @@ from pathlib import Path
 import numpy as np
 
 from citemed.library.abbreviations import long_form_terms
-from citemed.library.lexical import (
-    INDEX_FORMAT,
-    WEIGHT_DRIFT,
-    LexicalIndex,
-    Segment,
-    live_avgdl,
-)
+from citemed.library.lexical import INDEX_FORMAT, WEIGHT_DRIFT, LexicalIndex, Segment
 from citemed.library.lexical_counts import Counts
 from citemed.library.lexical_segments import (
     HASH_BYTES,
     df_after,
+    live_avgdl,
     write_merged,
     write_segment,
     write_weights,
