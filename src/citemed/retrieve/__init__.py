@@ -123,7 +123,7 @@ def _top_k(scores: np.ndarray, k: int) -> list[int]:
 
     The k-th largest block maximum is at most the k-th best score (each of those k blocks holds
     a score at least that high), so only the few scores above it are partitioned: at 1M rows
-    this took 1-2 ms where partitioning every positive score took 10.
+    this took 1-3 ms where partitioning every positive score took 10.
     """
     blocks = len(scores) // TOP_BLOCK
     if blocks > k:
