@@ -129,13 +129,14 @@ def ingest(
 
 @library_app.command("merge")
 def library_merge(library: LibraryOpt = None) -> None:
-    """Merge the keyword index's segments into one (updates add a segment each; searches over
-    one segment are fastest). A running server switches to the merged index by itself."""
+    """Merge the keyword index's segments into one (updates add a segment each); an index of
+    the previous format is upgraded in place first. A running server switches to the merged
+    index by itself."""
     from citemed.library import Library
 
     try:
         lib = Library(make_settings(library))
-        before = len(lib.lexical.segments)
+        before = len((lib.writable_lexical() or lib.lexical).segments)  # upgraded if older
         merged = lib.merge_lexical()
         lib.write_manifest()  # the server's cue to reopen (Engine.follow_library)
         lib.close()

@@ -1,12 +1,13 @@
 """Retrieval over the small fixture library: ranking, expansions, priors, sentences, coverage."""
 
+import numpy as np
 import pytest
 
 from citemed.errors import InputError
 from citemed.library import Library, lexical_build
 from citemed.library.abbreviations import find_pairs
 from citemed.model import Document, Kind
-from citemed.retrieve import analyze, search
+from citemed.retrieve import _top_k, analyze, search
 from citemed.settings import Settings
 from citemed.sources.base import make_section
 from tests.conftest import fixture_documents, shared_data
@@ -139,3 +140,17 @@ def test_a_hyphenated_question_word_is_covered_by_its_parts(library):
     full = next(h for h in search(library, "aromatase-inhibitor arthralgia", k=4)
                 if h.document.id == "fixture:ai-joint")
     assert full.signals["coverage"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("size, k", [(50, 10), (5000, 3), (5000, 100), (300_000, 100)])
+def test_top_k_is_the_k_best_positive_scores_ties_in_row_order(size, k):
+    rng = np.random.default_rng(size + k)
+    # Few distinct values: many ties, at the k-th score too; a quarter of the rows score 0.
+    scores = rng.integers(0, 40, size).astype(np.float32) * (rng.random(size) > 0.25)
+    positive = [row for row in range(size) if scores[row] > 0]
+    expected = sorted(positive, key=lambda row: (-scores[row], row))[:k]
+    assert _top_k(scores, k) == expected
+    assert _top_k(np.zeros(size, dtype=np.float32), k) == []
+    sparse = np.zeros(size, dtype=np.float32)
+    sparse[[3, size - 1]] = [1.0, 2.0]  # fewer positive scores than k, one past the blocks
+    assert _top_k(sparse, k) == [size - 1, 3][:k]

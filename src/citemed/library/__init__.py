@@ -23,7 +23,7 @@ from citemed.errors import LibraryError
 from citemed.library import embed, lexical_build
 from citemed.library.dense import DenseIndex, head_texts, update_dense_index
 from citemed.library.embed import MODEL_NAME, ProgressFactory
-from citemed.library.lexical import LexicalIndex
+from citemed.library.lexical import UPGRADABLE_FORMAT, IndexFormatError, LexicalIndex
 from citemed.library.store import IngestReport, SourceReport, Store
 from citemed.model import Document
 from citemed.settings import Settings
@@ -157,10 +157,10 @@ class Library:
 
     def refresh_lexical(self, *, force: bool = False) -> LexicalIndex:
         """Index new and changed documents and tombstone deleted ones (a full build only when
-        there is no index, it has an older format, or `force`)."""
+        there is no index, it has a format older than the upgradable one, or `force`)."""
         version = self.version
         folder = self._lexical_folder
-        current = None if force else LexicalIndex.load(folder)
+        current = None if force else self.writable_lexical()
         if current is None:
             current = lexical_build.build(folder, self.store.iter_documents(), version=version)
             for legacy in ("lexical.npz", "lexical.json"):  # the whole-matrix index of format 2
@@ -172,9 +172,20 @@ class Library:
         return current
 
     def merge_lexical(self) -> LexicalIndex:
-        """Merge the lexical index's segments into one (on demand; updates merge by policy)."""
-        self._lexical = lexical_build.merge(self.lexical)
+        """Merge the lexical index's segments into one (on demand; updates merge by policy),
+        upgrading an index of the previous format first."""
+        self._lexical = lexical_build.merge(self.writable_lexical() or self.lexical)
         return self._lexical
+
+    def writable_lexical(self) -> LexicalIndex | None:
+        """The lexical index on disk, for a writer: one of the previous format is upgraded in
+        place; None when there is none, or it is older than that (a full build)."""
+        try:
+            return LexicalIndex.load(self._lexical_folder)
+        except IndexFormatError as error:
+            if error.found == UPGRADABLE_FORMAT:
+                return lexical_build.upgrade(self._lexical_folder)
+            return None
 
     @property
     def _lexical_folder(self) -> Path:
@@ -202,7 +213,14 @@ class Library:
     def lexical(self) -> LexicalIndex:
         """The BM25 index on disk (the last one built; a read never builds)."""
         if self._lexical is None:
-            loaded = LexicalIndex.load(self._lexical_folder, read_only=self.read_only)
+            try:
+                loaded = LexicalIndex.load(self._lexical_folder, read_only=self.read_only)
+            except IndexFormatError as error:
+                todo = (f"'citemed library merge --library {self.folder}' to upgrade it in "
+                        f"place" if error.found == UPGRADABLE_FORMAT else
+                        f"'citemed ingest PATH --library {self.folder}' (or 'citemed demo') to "
+                        f"rebuild it")
+                raise LibraryError(f"{error}: run {todo}") from None
             if loaded is None:
                 # CiteMed before the segmented index kept one whole matrix here.
                 what = ("a search index in an older format"

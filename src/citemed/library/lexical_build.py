@@ -9,6 +9,11 @@
   mostly dead. Comparing the store's (id, hash) pairs with the index reads no documents.
 - `merge` rewrites some segments' live rows as one segment (no tokenizing: postings are copied
   in chunks into memory-mapped files).
+- `upgrade` brings an index of the previous format (no BM25 weights) to this one in place.
+
+Every commit writes BM25 weights for the segments that have none and reweighs those whose
+average length has drifted (WEIGHT_DRIFT) from the index's live average: a build weighs all its
+segments once, at the final average.
 
 Every change ends by writing a new manifest (atomic rename); files it no longer names are
 removed after, which a reader that has them memory-mapped does not notice. Documents are
@@ -28,9 +33,16 @@ from pathlib import Path
 import numpy as np
 
 from citemed.library.abbreviations import long_form_terms
-from citemed.library.lexical import INDEX_FORMAT, LexicalIndex, Segment
+from citemed.library.lexical import INDEX_FORMAT, WEIGHT_DRIFT, LexicalIndex, Segment
 from citemed.library.lexical_counts import Counts
-from citemed.library.lexical_segments import HASH_BYTES, df_after, write_merged, write_segment
+from citemed.library.lexical_segments import (
+    HASH_BYTES,
+    df_after,
+    live_avgdl,
+    write_merged,
+    write_segment,
+    write_weights,
+)
 from citemed.model import Document
 from citemed.sqlite_wal import use_wal
 
@@ -103,6 +115,20 @@ def merge(index: LexicalIndex) -> LexicalIndex:
     writer.commit(index.version)
     writer.close()
     loaded = LexicalIndex.load(index.folder)
+    assert loaded is not None
+    return loaded
+
+
+def upgrade(folder: Path) -> LexicalIndex:
+    """The index in `folder`, of format UPGRADABLE_FORMAT (term frequencies, no weights),
+    given its BM25 weights and this format's manifest: one pass over the postings, nothing
+    re-tokenized."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    segments = [Segment.open(folder, entry) for entry in manifest["segments"]]
+    writer = _Writer(folder, {**manifest, "format": INDEX_FORMAT}, segments)
+    writer.commit(manifest["version"])
+    writer.close()
+    loaded = LexicalIndex.load(folder)
     assert loaded is not None
     return loaded
 
@@ -182,7 +208,7 @@ class _Writer:
         write_segment(self.folder / name, counts)
         self.conn.executemany("INSERT INTO pairs VALUES (?,?,?,?)", counts.pairs)
         self.touched_shorts.update(short for _doc, short, _long, _first in counts.pairs)
-        self.segments.append(Segment.open(self.folder, name, "0"))
+        self.segments.append(Segment.open(self.folder, {"name": name, "tag": "0"}))
 
     def tombstone(self, stale: np.ndarray) -> None:
         """Mark the live rows of the `stale` ids dead, with fresh live/df files per segment."""
@@ -202,7 +228,7 @@ class _Writer:
         np.save(where / f"live-{tag}.npy", live)
         np.save(where / f"df-{tag}.npy", df_after(segment, segment.live & ~live))
         self._retired += [where / f"live-{segment.tag}.npy", where / f"df-{segment.tag}.npy"]
-        return Segment.open(self.folder, segment.name, tag)
+        return Segment.open(self.folder, {**segment.entry(), "tag": tag})
 
     def forget_pairs(self, doc_ids: np.ndarray) -> None:
         for start in range(0, len(doc_ids), 500):
@@ -234,17 +260,18 @@ class _Writer:
         self._retired += [self.folder / s.name for s in chosen]
         self.segments = [s for s in self.segments if s.name not in names]
         if merged:
-            self.segments.append(Segment.open(self.folder, name, "0"))
+            self.segments.append(Segment.open(self.folder, {"name": name, "tag": "0"}))
 
     def commit(self, version: str) -> None:
-        """Abbreviations for the short forms touched, then the new manifest, then cleanup."""
+        """Abbreviations for the short forms touched, weights, then the new manifest, then
+        cleanup."""
         self._refresh_abbreviations()
         self.terms.flush()
         self.conn.execute("COMMIT")
+        self._weigh()
         self.manifest.update(
             version=version, generation=self.generation, n_terms=self.terms.next_id,
-            segments=[{"name": s.name, "tag": s.tag, "rows": len(s),
-                       "live": int(s.live.sum())} for s in self.segments])
+            segments=[s.entry() for s in self.segments])
         tmp = self.folder / "manifest.tmp.json"
         tmp.write_text(json.dumps(self.manifest, indent=1))
         os.replace(tmp, self.folder / "manifest.json")
@@ -253,6 +280,22 @@ class _Writer:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+
+    def _weigh(self) -> None:
+        """BM25 weights for the segments without any and for those whose weights' average
+        length is more than WEIGHT_DRIFT from the live average now (a new weights file each)."""
+        avgdl = live_avgdl(self.segments)
+        tag = str(self.generation)
+        for number, segment in enumerate(self.segments):
+            if segment.weights is not None and abs(segment.avgdl / avgdl - 1) <= WEIGHT_DRIFT:
+                continue
+            where = self.folder / segment.name
+            write_weights(where / f"weights-{tag}.npy", segment, avgdl, self.manifest["k1"],
+                          self.manifest["b"])
+            if segment.weights_tag is not None:
+                self._retired.append(where / f"weights-{segment.weights_tag}.npy")
+            self.segments[number] = Segment.open(
+                self.folder, {**segment.entry(), "weights": tag, "avgdl": avgdl})
 
     def _refresh_abbreviations(self) -> None:
         """The most frequent long form of each touched short form (ties: first in id order)."""

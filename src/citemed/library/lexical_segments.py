@@ -8,12 +8,13 @@ half-written.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
-from citemed.library.lexical import Segment
+from citemed.library.lexical import WEIGHT_LEVELS, Segment
 from citemed.library.lexical_counts import Counts
 
 HASH_BYTES = 16  # content-hash prefix kept per row: enough to tell a changed record
@@ -48,7 +49,7 @@ def write_segment(where: Path, counts: Counts) -> None:
 
 def _compact_tfs(tfs: np.ndarray) -> np.ndarray:
     """Term frequencies as uint16 (a quarter of the postings' bytes saved) unless one is too
-    large for it; BM25 reads either."""
+    large for it; the weights pass (write_weights) and merges read either."""
     return tfs.astype(np.uint16) if tfs.max(initial=0) <= np.iinfo(np.uint16).max else tfs
 
 
@@ -72,6 +73,39 @@ def _finish(tmp: Path, where: Path, arrays: dict[str, np.ndarray]) -> None:
     np.save(tmp / "df-0.npy", np.diff(arrays["ptr"]).astype(np.int32))
     shutil.rmtree(where, ignore_errors=True)  # left by a writer that died before its manifest
     tmp.rename(where)
+
+
+def bm25_weights(tfs: np.ndarray, lengths: np.ndarray, avgdl: float, k1: float,
+                 b: float) -> np.ndarray:
+    """tf (k1 + 1) / (tf + k1 (1 - b + b length / avgdl)) per posting (`lengths`: its
+    document's), as uint16 multiples of weight_step(k1): at most half a step (1.7e-5 at
+    k1 = 1.2) from the float32 value."""
+    norm = lengths * np.float32(b)
+    norm /= max(avgdl, 1e-9)
+    norm += 1.0 - b
+    norm *= k1
+    norm += tfs
+    weights = tfs * np.float32(WEIGHT_LEVELS)  # (k1 + 1) / weight_step(k1)
+    weights /= norm
+    return np.rint(weights).astype(np.uint16)
+
+
+def live_avgdl(segments: Sequence[Segment]) -> float:
+    """The average length of the live documents of `segments` (1 when there are none)."""
+    total = sum(float(s.lengths[s.live].sum(dtype=np.float64)) for s in segments)
+    count = sum(int(s.live.sum()) for s in segments)
+    return total / count if count else 1.0
+
+
+def write_weights(path: Path, segment: Segment, avgdl: float, k1: float, b: float) -> None:
+    """The segment's BM25 weights at average length `avgdl` (bm25_weights) into `path`,
+    computed in chunks of postings straight into a memory-mapped file."""
+    out = np.lib.format.open_memmap(path, "w+", np.uint16, (len(segment.rows),))
+    for start in range(0, len(segment.rows), DF_CHUNK):
+        end = start + DF_CHUNK
+        out[start:end] = bm25_weights(segment.tfs[start:end],
+                                      segment.lengths[segment.rows[start:end]], avgdl, k1, b)
+    out.flush()
 
 
 def df_after(segment: Segment, dying: np.ndarray) -> np.ndarray:
