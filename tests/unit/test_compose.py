@@ -518,15 +518,19 @@ def test_the_questions_qualifiers_rank_the_sentence_that_repeats_them_first():
     assert "thiazide-type diuretics as first-line" in answer.direct_answer.text
 
 
+# A study that never says "first-line" and a guideline that does.
+METFORMIN_TRIAL = _doc("61", "Metformin in type 2 diabetes: a cohort study", [
+    ("CONCLUSIONS", "Metformin lowered HbA1c in adults with type 2 diabetes compared with "
+                    "placebo over two years of follow-up."),
+])
+FIRST_LINE_GUIDELINE = _doc("62", "Type 2 diabetes: first-line therapy", [
+    ("RECOMMENDATIONS", "Metformin is the preferred first-line therapy for adults with "
+                        "type 2 diabetes, together with lifestyle change."),
+], kind=Kind.GUIDELINE)
+
+
 def test_no_verdict_when_no_quoted_passage_makes_the_claim_the_question_turns_on():
-    trial = _doc("61", "Metformin in type 2 diabetes: a cohort study", [
-        ("CONCLUSIONS", "Metformin lowered HbA1c in adults with type 2 diabetes compared with "
-                        "placebo over two years of follow-up."),
-    ])
-    guideline = _doc("62", "Type 2 diabetes: first-line therapy", [
-        ("RECOMMENDATIONS", "Metformin is the preferred first-line therapy for adults with "
-                            "type 2 diabetes, together with lifestyle change."),
-    ], kind=Kind.GUIDELINE)
+    trial, guideline = METFORMIN_TRIAL, FIRST_LINE_GUIDELINE
     question = "Is metformin first-line therapy for type 2 diabetes?"
     answer = compose(question, _hits(trial))
     assert answer.direct_answer.verdict == "insufficient"
@@ -575,23 +579,16 @@ def test_the_subject_rule_gives_no_verdict_from_evidence_that_never_names_the_su
 
 
 def test_an_open_question_says_when_no_quoted_passage_makes_its_claim():
-    trial = _doc("63", "Metformin in type 2 diabetes: a cohort study", [
-        ("CONCLUSIONS", "Metformin lowered HbA1c in adults with type 2 diabetes compared with "
-                        "placebo over two years of follow-up."),
-    ])
     # Threshold 0: the reader itself rejects this passage for the question; here it is quoted.
-    answer = compose("What is the first-line treatment for type 2 diabetes?", _hits(trial),
-                     threshold=0.0)
+    answer = compose("What is the first-line treatment for type 2 diabetes?",
+                     _hits(METFORMIN_TRIAL), threshold=0.0)
     assert answer.direct_answer.verdict is None
     assert any('"first-line"' in notice and "rest of the question" in notice
                for notice in answer.notices)
 
 
 def test_only_passages_that_state_the_claim_vote_on_it():
-    guideline = _doc("65", "Type 2 diabetes: first-line therapy", [
-        ("RECOMMENDATIONS", "Metformin is the preferred first-line therapy for adults with "
-                            "type 2 diabetes, together with lifestyle change."),
-    ], kind=Kind.GUIDELINE)
+    guideline = FIRST_LINE_GUIDELINE
     harms = _doc("66", "Metformin and gastrointestinal effects in type 2 diabetes", [
         ("CONCLUSIONS", "Metformin caused diarrhoea in one in five adults with type 2 "
                         "diabetes in the first month of therapy."),
