@@ -1,10 +1,14 @@
 """Approximate dense search engines compared: usearch, hnswlib, faiss-cpu (HNSW), vs exact.
 
     nice -n 19 python bench/ann_compare.py [--size 100000] [--queries 300] [--vectors FILE.npy]
+    PYTHONPATH=src python bench/ann_compare.py --library DIR --questions 300 --engines citemed
 
 Vectors are generated (clustered unit vectors in 384 dimensions, like MiniLM heads: topics are
-clusters) or read from a float16 .npy (a library's dense vectors). Queries are other points of
-the same distribution. Prints one JSON line per engine: build seconds (2 threads), recall@10
+clusters), read from a float16 .npy, or a library's dense rows (`--library`). Queries are other
+points of the same distribution, or with `--questions N` the first N BioASQ training questions
+embedded by the product's question encoder. Engine `citemed` is the product's own path
+(`update_dense_index` with the graph forced on, then `DenseIndex.nearest`: the int8 graph's
+candidates rescored from the float16 rows). Prints one JSON line per engine: build seconds (2 threads), recall@10
 against the exact inner-product top 10, query p50/p95 ms (one thread), index bytes on disk, and
 whether it supports incremental adds, deletes and memory-mapped serving.
 """
@@ -113,14 +117,54 @@ def run_faiss(data, queries, work: Path):
     return build, found, times, path.stat().st_size, "adds, no removes on HNSW, float32 only"
 
 
+def run_citemed(data, queries, work: Path):
+    from citemed.library.dense import update_dense_index
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return data[[int(text) for text in texts]]
+
+    t0 = time.perf_counter()
+    index = update_dense_index(work / "citemed", {str(i): "h" for i in range(len(data))},
+                               lambda ids: [(i, i) for i in ids], version="bench", embed=embed,
+                               ann_min_documents=0)
+    build = time.perf_counter() - t0
+    found, times = timed_queries(lambda q: index.nearest(q, 10)[0], queries)
+    size = sum(p.stat().st_size for p in (work / "citemed").glob("dense-*.usearch"))
+    return build, found, times, size, "the product's DenseIndex (int8 graph, exact rescoring)"
+
+
+def library_rows(folder: Path) -> np.ndarray:
+    from citemed.library.dense import DenseIndex
+
+    index = DenseIndex.load(folder / "index")
+    if index is None:
+        raise SystemExit(f"{folder} has no dense index: run 'citemed demo' first")
+    return np.asarray(index.vectors[np.flatnonzero(index.ids != b"")], dtype=np.float32)
+
+
+def training_questions(data: Path, count: int) -> np.ndarray:
+    from citemed.library.embed import embed_question
+
+    file = data / "bioasq_train" / "bioasq_train_1B-6B.json"
+    bodies = [q["body"] for q in json.loads(file.read_text(encoding="utf-8"))["questions"]]
+    return np.stack([embed_question(body) for body in bodies[:count]]).astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--vectors", type=Path, help="float16 .npy of real head vectors")
+    parser.add_argument("--library", type=Path, help="a library folder: its dense rows")
+    parser.add_argument("--questions", type=int, help="queries: N BioASQ training questions")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--engines", nargs="+", default=["usearch", "hnswlib", "faiss"])
     args = parser.parse_args()
-    if args.vectors:
+    if args.library:
+        data = library_rows(args.library)
+        queries = training_questions(args.data, args.questions or args.queries)
+        source = f"{len(data):,} head vectors of {args.library}, BioASQ training questions"
+    elif args.vectors:
         everything = np.load(args.vectors).astype(np.float32)
         rng = np.random.default_rng(3)
         picked = rng.choice(len(everything), args.queries, replace=False)
@@ -134,7 +178,11 @@ def main() -> None:
     t0 = time.perf_counter()
     _ = queries[0] @ data.T
     exact_ms = (time.perf_counter() - t0) * 1000
-    runners = {"usearch": run_usearch, "hnswlib": run_hnswlib, "faiss": run_faiss}
+    if args.questions and not args.library:
+        queries = training_questions(args.data, args.questions)
+        source += ", BioASQ training questions"
+    runners = {"usearch": run_usearch, "hnswlib": run_hnswlib, "faiss": run_faiss,
+               "citemed": run_citemed}
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as temp:
         for name in args.engines:

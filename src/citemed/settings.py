@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         50_000, description="From this many documents the dense index also keeps an HNSW graph "
         "(usearch) and searches it approximately; below, every document head is scored exactly "
         "(a few milliseconds). 0 = always approximate.")
+    resident_limit_mib: int = Field(
+        1280, ge=0, description="Resident memory (MiB) of a serving process above which a dense "
+        "graph search drops the graph pages it has mapped; they stay in the shared page cache, so "
+        "the next searches re-map them cheaply. 0 = never drop them.")
     dense_weight: float = Field(
         0.75, ge=0.0, description="Weight of the dense cosine added to the BM25 score (normalised "
         "by the query's best match); 0.6-0.9 score alike on SciFact and PubMedQA train "

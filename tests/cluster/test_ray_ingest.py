@@ -185,8 +185,9 @@ def test_heads_embedded_on_the_cluster_equal_local_vectors(tmp_path, ray_connect
     monkeypatch.setattr(embed, "encoder", no_local_encoder)
     ingest_on_cluster(cluster, [source], address=ray_connected)
     assert local.dense is not None and cluster.dense is not None
-    ids = list(local.dense.doc_ids)
-    assert sorted(ids) == sorted(cluster.dense.doc_ids) and len(ids) == 8
+    ids = [local.dense.doc_id(row) for row in range(len(local.dense.ids))]
+    assert sorted(ids) == sorted(cluster.dense.doc_id(row) for row in range(len(cluster.dense.ids)))
+    assert len(ids) == 8
     for doc_id in ids:
         expected = np.asarray(local.dense.vector(doc_id), dtype=np.float32)
         found = np.asarray(cluster.dense.vector(doc_id), dtype=np.float32)

@@ -46,7 +46,7 @@ def recall_at_10(index: DenseIndex, corpus: Corpus, queries: np.ndarray) -> floa
     for query in queries:
         exact = {ids[r] for r in np.argsort(-(matrix @ query))[:10]}
         rows, _ = index.nearest(query, 10)
-        total += len(exact & {index.doc_ids[r] for r in rows}) / 10
+        total += len(exact & {index.doc_id(r) for r in rows}) / 10
     return total / len(queries)
 
 
@@ -81,11 +81,11 @@ def test_updates_add_retire_and_replace_rows_without_rebuilding(tmp_path):
     assert all(second.vector(doc_id) is None for doc_id in deleted)
     for doc_id in deleted[:50]:  # a deleted document's own vector no longer finds it
         rows, _ = second.nearest(first.vector(doc_id).astype(np.float32), 10)
-        assert doc_id not in {second.doc_ids[r] for r in rows}
+        assert doc_id not in {second.doc_id(r) for r in rows}
     assert recall_at_10(second, corpus, clustered(50)) >= 0.95
     # The index the first reader mapped still reads its own rows (rows are never rewritten).
-    assert np.array_equal(np.asarray(first.vector("d0")),
-                          np.asarray(first.vectors[first.rows()["d0"]]))
+    assert first.doc_id(0) == "d0"
+    assert np.array_equal(np.asarray(first.vector("d0")), np.asarray(first.vectors[0]))
 
 
 def test_many_retired_rows_compact_into_a_new_generation(tmp_path):
@@ -98,10 +98,10 @@ def test_many_retired_rows_compact_into_a_new_generation(tmp_path):
     corpus.hashes["d900"] = "h2"  # any change triggers the next update, which compacts
     third = corpus.update(tmp_path)
     assert third.generation == first.generation + 1
-    assert third.live == 600 and len(third.doc_ids) == 601  # d900 retired, appended again
+    assert third.live == 600 and len(third.ids) == 601  # d900 retired, appended again
     assert len(corpus.embedded) - embedded == 1  # compaction copies vectors, never re-embeds
     assert sorted(p.name for p in tmp_path.glob("dense-*")) == [
-        f"dense-{third.generation}.f16", f"dense-{third.generation}.usearch"]
+        f"dense-{third.generation}.{ext}" for ext in ("f16", "hashes.npy", "ids.npy", "usearch")]
     assert recall_at_10(third, corpus, clustered(30)) >= 0.95
 
 
@@ -111,3 +111,74 @@ def test_small_indexes_search_exactly(tmp_path):
                                version="v", embed=corpus.embed, ann_min_documents=1000)
     assert index.ann is None and not list(tmp_path.glob("*.usearch"))
     assert recall_at_10(index, corpus, clustered(20)) == 1.0
+
+
+def graph_resident_kib(path) -> int:
+    """Resident KiB of this process's mappings of `path` (/proc/self/smaps)."""
+    total, inside = 0, False
+    for line in open("/proc/self/smaps"):
+        if not line[0].isupper():  # a mapping's header line: address range ... path
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            total += int(line.split()[1])
+    return total
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/smaps"), reason="Linux /proc")
+def test_graph_pages_are_dropped_past_the_resident_limit(tmp_path):
+    corpus = Corpus(3000)
+    corpus.update(tmp_path)
+    graph = next(tmp_path.glob("*.usearch"))
+    queries = clustered(20)
+    kept = DenseIndex.load(tmp_path, resident_limit_mib=0)
+    for query in queries:
+        kept.nearest(query, 10)
+    assert graph_resident_kib(graph) > 0  # without a limit the touched pages stay mapped
+    del kept
+    dropped = DenseIndex.load(tmp_path, resident_limit_mib=1)  # any process is above 1 MiB
+    found = [dropped.nearest(query, 10)[0] for query in queries]
+    assert graph_resident_kib(graph) == 0
+    assert recall_at_10(dropped, corpus, queries) >= 0.95  # released pages read back the same
+    assert all(len(rows) == 10 for rows in found)
+
+
+def test_graph_rows_are_rescored_exactly_from_the_float16_rows(tmp_path):
+    corpus = Corpus(2000)
+    index = corpus.update(tmp_path)
+    query = clustered(1)[0]
+    rows, cosines = index.nearest(query, 10)
+    stored = np.asarray(index.vectors[rows], dtype=np.float32) @ query
+    assert np.allclose(cosines, stored, atol=1e-6) and np.all(np.diff(cosines) <= 0)
+    assert np.allclose(index.similarity(query, rows[::-1]), stored[::-1], atol=1e-6)
+
+
+def test_a_format_2_index_is_read_and_rewritten_by_the_next_update(tmp_path):
+    import json
+
+    from usearch.index import Index
+
+    corpus = Corpus(1200)
+    index = corpus.update(tmp_path)
+    doc_ids = [index.doc_id(r) for r in range(len(index.ids))]
+    # The older layout: row ids and full hashes as JSON lists, a float16 inner-product graph.
+    graph = Index(ndim=DIM, metric="ip", dtype="f16")
+    graph.add(np.arange(len(doc_ids), dtype=np.uint64),
+              np.asarray(index.vectors, dtype=np.float32))
+    graph_path = next(tmp_path.glob("*.usearch"))
+    del index
+    graph.save(str(graph_path))
+    for path in tmp_path.glob("*.npy"):
+        path.unlink()
+    meta = json.loads((tmp_path / "dense.json").read_text())
+    meta.update(format=2, doc_ids=doc_ids, hashes=["h0" * 40] * len(doc_ids))
+    (tmp_path / "dense.json").write_text(json.dumps(meta))
+    corpus.hashes = {doc_id: "h0" * 40 for doc_id in corpus.hashes}
+    old = DenseIndex.load(tmp_path)
+    assert old is not None and old.live == 1200 and old.doc_id(5) == "d5"
+    embedded = len(corpus.embedded)
+    corpus.hashes["n0"], corpus.vectors["n0"] = "h0" * 40, clustered(1)[0]
+    new = corpus.update(tmp_path)
+    assert len(corpus.embedded) - embedded == 1  # the hash prefix matched: nothing re-embedded
+    assert json.loads((tmp_path / "dense.json").read_text())["format"] == 3
+    assert str(Index.metadata(str(graph_path))["kind_scalar"]).endswith("I8")
+    assert new.live == 1201 and recall_at_10(new, corpus, clustered(30)) >= 0.95

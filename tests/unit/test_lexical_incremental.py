@@ -265,11 +265,11 @@ def test_dense_rows_follow_the_lexical_rows_through_updates(tmp_path, monkeypatc
     assert len(index.segments) == 2 and not index.live.all()
     for row in range(len(index.doc_ids)):
         if index.live[row]:
-            assert dense.doc_ids[to_dense[row]] == index.doc_ids[row]
+            assert dense.doc_id(to_dense[row]) == index.doc_ids[row]
         else:
             assert to_dense[row] == -1
     for dense_row, row in enumerate(to_lexical):
-        assert row == -1 or index.doc_ids[row] == dense.doc_ids[dense_row]
+        assert row == -1 or index.doc_ids[row] == dense.doc_id(dense_row)
     lib.close()
 
 

@@ -198,7 +198,7 @@ class Library:
             return None
         version = self.version
         index_dir = self.folder / "index"
-        current = DenseIndex.load(index_dir)
+        current = self._load_dense()
         if force or current is None or current.version != version:
             current = update_dense_index(
                 index_dir, self.store.id_hashes(),
@@ -206,6 +206,7 @@ class Library:
                 embed=lambda texts: embed.embed_heads(texts, self.settings.dense_cache),
                 ann_min_documents=self.settings.dense_ann_min_documents, force=force,
                 progress=progress)
+            current.resident_limit_mib = self.settings.resident_limit_mib
         self._dense = current
         return current
 
@@ -239,11 +240,15 @@ class Library:
         if not self.settings.dense:
             return None
         if self._dense is None or self._dense.version != self.lexical.version:
-            loaded = DenseIndex.load(self.folder / "index")
+            loaded = self._load_dense()
             if loaded is None or loaded.version != self.lexical.version:
                 return None
             self._dense = loaded
         return self._dense
+
+    def _load_dense(self) -> DenseIndex | None:
+        return DenseIndex.load(self.folder / "index",
+                               resident_limit_mib=self.settings.resident_limit_mib)
 
     def dense_rows(self) -> tuple[DenseIndex, np.ndarray, np.ndarray] | None:
         """The dense index with its row of each lexical row (-1: none) and the lexical row of
@@ -254,7 +259,7 @@ class Library:
         lexical = self.lexical
         key = (id(lexical), id(dense))
         if self._alignment is None or self._alignment[0] != key:
-            to_lexical = lexical.rows_of(dense.doc_ids)  # retired rows ("") are found nowhere
+            to_lexical = lexical.rows_of(dense.ids)  # retired rows (b"") are found nowhere
             to_dense = np.full(len(lexical.doc_ids), -1, dtype=np.int64)
             known = to_lexical >= 0
             to_dense[to_lexical[known]] = np.flatnonzero(known)

@@ -306,9 +306,11 @@ class LexicalIndex:
 
     # ------------------------------------------------------------------ documents
 
-    def rows_of(self, doc_ids: Sequence[str]) -> np.ndarray:
-        """Global live row of each id, -1 when the index does not hold it (or it is deleted)."""
-        keys = np.asarray([doc_id.encode() for doc_id in doc_ids], dtype=bytes)
+    def rows_of(self, doc_ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Global live row of each id (str, or an array of utf-8 bytes), -1 when the index
+        does not hold it (or it is deleted)."""
+        keys = doc_ids if isinstance(doc_ids, np.ndarray) else np.asarray(
+            [doc_id.encode() for doc_id in doc_ids], dtype=bytes)
         out = np.full(len(keys), -1, dtype=np.int64)
         for segment, base in zip(self.segments, self.bases, strict=False):
             local = segment.locate(keys)

@@ -105,11 +105,13 @@ def dense_cosines(library: Library, question: str, lexical: np.ndarray) -> np.nd
         has = to_dense >= 0
         cosine[has] = scores[to_dense[has]]
         return cosine
-    near, _ = dense.nearest(query, ANN_POOL)
+    near, near_cosine = dense.nearest(query, ANN_POOL)  # already exact
     from_dense = to_lexical[near]
+    found = from_dense >= 0
+    cosine[from_dense[found]] = near_cosine[found]
     pool = min(LEXICAL_POOL, len(lexical))
     best_lexical = np.argpartition(-lexical, pool - 1)[:pool] if pool else np.zeros(0, int)
-    rows = np.unique(np.concatenate([from_dense[from_dense >= 0], best_lexical]))
+    rows = np.setdiff1d(best_lexical, from_dense[found])
     rows = rows[to_dense[rows] >= 0]
     cosine[rows] = dense.similarity(query, to_dense[rows])
     return cosine
