@@ -8,7 +8,7 @@ code path (`Library.refresh_dense`: float16 rows, metadata, the HNSW graph) from
 vectors (`bench/ann_compare.generated`) in place of the encoder's; questions are embedded by the
 real encoder. The cosines mean nothing for ranking, the time and memory are the real path's.
 Each phase runs in a fresh process; one JSON line per figure, with the 1-minute load average.
-The serve phase uses the library's settings, so `CITEMED_RESIDENT_LIMIT_MIB=0` measures it with
+The serve phase uses the library's settings, so `CITEMED_DENSE_GRAPH_RESIDENT_MIB=0` measures it with
 the graph pages never dropped.
 """
 
@@ -37,7 +37,7 @@ def build(args: argparse.Namespace) -> None:
     library = Library(Settings(library=args.library, dense=True, dense_cache=None))
     batches = itertools.count(1)
 
-    def fake_heads(texts: list[str], cache_path=None, progress=None) -> np.ndarray:
+    def fake_heads(texts: list[str], cache_path=None, progress=None, device="auto") -> np.ndarray:
         # A new seed per batch: every batch draws its own topics and points.
         vectors, _ = generated(len(texts), 0, seed=next(batches))
         return vectors.astype(np.float16)
@@ -69,7 +69,7 @@ def serve(args: argparse.Namespace) -> None:
         times.append((time.perf_counter() - started) * 1000)
     common = {"queries": len(times), "documents": len(library.store),
               "dense_rows": library.dense.live,
-              "resident_limit_mib": library.settings.resident_limit_mib,
+              "graph_resident_mib": library.settings.dense_graph_resident_mib,
               "graph_releases": library.dense.releases}
     percentiles("hybrid_search", times, args, **common)
     emit("server_rss_after_hybrid_searches", rss_mib(), "MiB", args, anon_mib=rss_mib("RssAnon"),

@@ -21,7 +21,15 @@ from rich.table import Table
 from citemed import hooks
 from citemed.articles import cli as articles_cli
 from citemed.audience.vocabulary import cache_library_vocabulary
-from citemed.cliutil import DataOpt, LibraryOpt, console, fail, make_settings
+from citemed.cliutil import (
+    DataOpt,
+    DeviceOpt,
+    LibraryOpt,
+    console,
+    fail,
+    make_settings,
+    settings_problem,
+)
 from citemed.demo import SAMPLE_QUESTION
 from citemed.errors import CiteMedError
 from citemed.eval.cli import eval_app
@@ -102,6 +110,7 @@ def ingest(
         "--cluster", "--ray", help="Read and embed on a Ray cluster: ray://HOST:PORT (Ray "
         "Client), HOST:PORT (the head's GCS) or auto; this process writes the library. Input "
         "files must be at the same path on every node. Needs the 'cluster' extra.")] = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Add documents from PubMed XML, JATS, the open sets, Markdown/HTML or PDF files."""
     from citemed.library import Library
@@ -110,7 +119,7 @@ def ingest(
         for path in paths:
             if not path.exists():
                 raise CiteMedError(f"{path}: no such file or folder")
-        lib = Library(make_settings(library), create=True)
+        lib = Library(make_settings(library, embed_device=device), create=True)
         with _Progress() as progress:
             if cluster:
                 from citemed.cluster import ingest_on_cluster
@@ -256,6 +265,7 @@ def demo(
         "--serve", help="Then serve the library and print the answer page's URL.")] = False,
     host: Annotated[str, typer.Option("--host", help="With --serve: interface.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="With --serve: TCP port.")] = 8000,
+    device: DeviceOpt = None,
 ) -> None:
     """Build the demo library from the shared open data and answer a sample question."""
     from citemed.demo import answer_page_url, build_demo_library
@@ -264,7 +274,7 @@ def demo(
     from citemed.library.builder import start_background_build
     from citemed.render import to_markdown
 
-    settings = make_settings(library, data)
+    settings = make_settings(library, data, embed_device=device)
     # With --serve, answers start as soon as BM25 is built; the dense index follows in the
     # background and the server swaps it in when it is complete.
     background = serve and dense_wanted(settings)
@@ -287,7 +297,7 @@ def demo(
     if background:
         print("Answers use keyword search until the dense index is built in the background:",
               flush=True)
-        builder = start_background_build(settings.library)
+        builder = start_background_build(settings.library, settings.embed_device)
     try:
         run_server(settings, host=host, port=port)
     except CiteMedError as error:
@@ -344,10 +354,15 @@ hooks.after_ingest.subscribe(articles_cli.report_stale_articles)
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     try:
         app()
     except BrokenPipeError:
         sys.exit(0)
+    except ValidationError as error:  # a setting from the environment or an option
+        console.print(f"[bold red]error:[/] {escape(settings_problem(error))}")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

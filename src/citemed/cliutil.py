@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from citemed.errors import CiteMedError
-from citemed.settings import Settings
+from citemed.settings import ENV_PREFIX, Settings
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 T = TypeVar("T")
 
@@ -29,6 +32,12 @@ DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Shared data folder (default ../shared/data).")
 ]
 
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", help="Embed on: auto (a CUDA GPU when present), cpu, cuda or cuda:N "
+                 "(default: $CITEMED_EMBED_DEVICE or auto)."),
+]
+
 
 def make_settings(library: Path | None = None, data: Path | None = None,
                   **overrides: Any) -> Settings:
@@ -39,6 +48,16 @@ def make_settings(library: Path | None = None, data: Path | None = None,
     if data is not None:
         values["data"] = data
     return Settings(**values)
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line per bad setting, naming its environment variable."""
+    lines = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"]) or "settings"
+        lines.append(f"setting {name} ({ENV_PREFIX}{name.upper()}): {problem['msg']}, got "
+                     f"{problem.get('input')!r}")
+    return "; ".join(lines)
 
 
 def fail(error: Exception) -> NoReturn:

@@ -99,7 +99,7 @@ class Engine:
         with self.lock:
             _ = self.library.lexical
             if self.library.dense is not None:
-                encoder()
+                encoder(self.library.settings.embed_device)
             self.reader()
             self.evidence_reader()
             self.lay_vocabulary()

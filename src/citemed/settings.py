@@ -88,14 +88,19 @@ class Settings(BaseSettings):
         default_factory=default_vector_cache,
         description="SQLite cache of head vectors keyed by their text, shared by libraries so "
                     "the same text is never embedded twice (None, from code, = no cache).")
+    embed_device: str = Field(
+        "auto", pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$", description="Where MiniLM embeds heads "
+        "and questions: auto (a CUDA GPU when torch sees one, else the CPU), cpu, cuda or "
+        "cuda:N. cuda without a GPU is an error. `--device` on ingest and demo.")
     dense_ann_min_documents: int = Field(
         50_000, description="From this many documents the dense index also keeps an HNSW graph "
         "(usearch) and searches it approximately; below, every document head is scored exactly "
         "(a few milliseconds). 0 = always approximate.")
-    resident_limit_mib: int = Field(
-        1280, ge=0, description="Resident memory (MiB) of a serving process above which a dense "
-        "graph search drops the graph pages it has mapped; they stay in the shared page cache, so "
-        "the next searches re-map them cheaply. 0 = never drop them.")
+    dense_graph_resident_mib: int = Field(
+        768, ge=0, description="Memory (MiB) a serving process lets the dense graph's mapped pages "
+        "take, measured as resident growth since they were last dropped; past it a search drops "
+        "them (they stay in the shared page cache, so later searches re-map them cheaply). The "
+        "int8 graph of 1M documents is ~560 MiB. 0 = never drop them.")
     dense_weight: float = Field(
         0.75, ge=0.0, description="Weight of the dense cosine added to the BM25 score (normalised "
         "by the query's best match); 0.6-0.9 score alike on SciFact and PubMedQA train "

@@ -247,7 +247,7 @@ def test_an_open_reader_keeps_its_snapshot_through_an_update(tmp_path):
 def test_dense_rows_follow_the_lexical_rows_through_updates(tmp_path, monkeypatch):
     from citemed.library import embed
 
-    def fake_heads(texts, cache_path, progress=None):  # no model: a vector per text
+    def fake_heads(texts, cache_path, progress=None, device="auto"):  # no model: a vector each
         rng = [np.random.default_rng(abs(hash(text)) % 2**32) for text in texts]
         return np.asarray([r.standard_normal(embed.DIM) for r in rng], dtype=np.float16)
 

@@ -203,10 +203,11 @@ class Library:
             current = update_dense_index(
                 index_dir, self.store.id_hashes(),
                 lambda ids: head_texts(self.store.documents(ids)), version=version,
-                embed=lambda texts: embed.embed_heads(texts, self.settings.dense_cache),
+                embed=lambda texts: embed.embed_heads(texts, self.settings.dense_cache,
+                                                       device=self.settings.embed_device),
                 ann_min_documents=self.settings.dense_ann_min_documents, force=force,
                 progress=progress)
-            current.resident_limit_mib = self.settings.resident_limit_mib
+            current.graph_resident_mib = self.settings.dense_graph_resident_mib
         self._dense = current
         return current
 
@@ -248,7 +249,7 @@ class Library:
 
     def _load_dense(self) -> DenseIndex | None:
         return DenseIndex.load(self.folder / "index",
-                               resident_limit_mib=self.settings.resident_limit_mib)
+                               graph_resident_mib=self.settings.dense_graph_resident_mib)
 
     def dense_rows(self) -> tuple[DenseIndex, np.ndarray, np.ndarray] | None:
         """The dense index with its row of each lexical row (-1: none) and the lexical row of

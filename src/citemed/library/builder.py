@@ -121,21 +121,23 @@ def build_dense(settings: Settings, echo: Callable[[str], None] | None = None) -
         library.close()
 
 
-def start_background_build(library: Path) -> subprocess.Popen:
+def start_background_build(library: Path, device: str = "auto") -> subprocess.Popen:
     """The builder as a child process (its output goes to ours), at a lower CPU priority so the
     server's answers come first."""
     return subprocess.Popen([sys.executable, "-m", "citemed.library.builder",
-                             "--library", str(library)])
+                             "--library", str(library), "--device", device])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", type=Path, required=True)
     parser.add_argument("--nice", type=int, default=10, help="CPU priority increment")
+    parser.add_argument("--device", help="embedding device (Settings.embed_device)")
     args = parser.parse_args(argv)
     if args.nice and hasattr(os, "nice"):
         os.nice(args.nice)
-    build_dense(Settings(library=args.library))
+    extra = {"embed_device": args.device} if args.device else {}
+    build_dense(Settings(library=args.library, **extra))
 
 
 if __name__ == "__main__":

@@ -74,14 +74,15 @@ class DenseIndex:
     model: str = MODEL_NAME
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float16))
     ann: Index | None = None  # a view of graph_map, or None: exact search
-    # Above this process resident size (MiB) a graph search drops the graph pages it mapped
-    # (they stay in the page cache); 0 = never.
-    resident_limit_mib: int = 0
+    # When the process's resident memory has grown this much (MiB) since the graph pages were
+    # last dropped, a graph search drops them (they stay in the page cache); 0 = never.
+    graph_resident_mib: int = 0
     graph_map: mmap.mmap | None = field(default=None, repr=False)  # after `ann`: freed later
     releases: int = 0  # how often the graph pages were dropped (bench/hybrid_synthetic.py)
     _matrix: np.ndarray | None = None
     _rows_file: IO[bytes] | None = None
     _live: int | None = None
+    _resident_base: float | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -145,11 +146,17 @@ class DenseIndex:
     def _release_graph_pages(self) -> None:
         # Each graph fault maps up to 16 neighbouring pages of the page cache, so ten searches
         # map nearly the whole file (906 MiB at 1M with float16). Dropping them costs ~0.07 ms
-        # a MiB plus re-faulting, so only past the limit, not after every search.
-        if self.graph_map is not None and self.resident_limit_mib and \
-                resident_mib() > self.resident_limit_mib:
+        # a MiB plus re-faulting, so only past the budget, not after every search. Growth, not
+        # the total: a process whose models alone exceed a total would drop on every search.
+        if self.graph_map is None or not self.graph_resident_mib:
+            return
+        now = resident_mib()
+        if self._resident_base is None or now < self._resident_base:
+            self._resident_base = now
+        if now - self._resident_base > self.graph_resident_mib:
             self.graph_map.madvise(mmap.MADV_DONTNEED)
             self.releases += 1
+            self._resident_base = resident_mib()
 
     # ------------------------------------------------------------------ persistence
 
@@ -162,7 +169,7 @@ class DenseIndex:
         return folder / f"dense-{generation}.ids.npy", folder / f"dense-{generation}.hashes.npy"
 
     @classmethod
-    def load(cls, folder: Path, *, resident_limit_mib: int = 0) -> DenseIndex | None:
+    def load(cls, folder: Path, *, graph_resident_mib: int = 0) -> DenseIndex | None:
         """The index on disk, memory-mapped; None when missing or from another model/format."""
         meta_path = folder / "dense.json"
         if not meta_path.exists():
@@ -195,14 +202,14 @@ class DenseIndex:
             with open(ann_path, "rb") as handle:
                 graph_map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             # restore() gives None for a file without usearch metadata: search exactly then.
-            ann = Index.restore(graph_map, view=True)
+            ann = Index.restore(memoryview(graph_map), view=True)
             if ann is None:
                 graph_map = None
             else:
                 # usearch defines this setter apart from its getter, which mypy reads as read-only.
                 ann.expansion_search = EXPANSION_SEARCH  # type: ignore[misc]
         return cls(folder, ids, hashes, meta["version"], generation, meta["model"], vectors,
-                   ann, resident_limit_mib, graph_map)
+                   ann, graph_resident_mib, graph_map, _resident_base=resident_mib())
 
 
 def resident_mib() -> float:

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,10 +58,22 @@ def packaged_minilm(purpose: str = "dense retrieval") -> str:
     return str(get_model_path())
 
 
+def resolve_device(torch: Any, requested: str) -> str:
+    """The torch device for `requested` ("auto", "cpu", "cuda" or "cuda:N"): auto takes a CUDA
+    GPU when torch sees one; asking for cuda without one is an error, not a silent CPU run."""
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise LibraryError(
+            f"embedding device {requested!r}: torch {torch.__version__} sees no CUDA GPU (a "
+            "CPU-only torch build, or no driver); use --device cpu or auto")
+    return requested
+
+
 class Encoder:
     """MiniLM with mean pooling and L2 normalisation."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: str = "auto") -> None:
         path = packaged_minilm()
         try:
             import torch
@@ -76,7 +88,8 @@ class Encoder:
         self.torch = torch
         self.threads = max(1, min(2, os.cpu_count() or 1))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        self.device = resolve_device(torch, device)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().to(self.device)
 
     def encode(self, texts: list[str], *, max_tokens: int) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
@@ -89,22 +102,23 @@ class Encoder:
             for start in range(0, len(order), BATCH):
                 rows = order[start:start + BATCH]
                 batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                       max_length=max_tokens, return_tensors="pt")
+                                       max_length=max_tokens, return_tensors="pt").to(self.device)
                 hidden = self.model(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[rows] = self.torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                out[rows] = self.torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
         return out
 
 
-@lru_cache(maxsize=1)
-def encoder() -> Encoder:
-    """One model per process: loading takes seconds, a query embedding milliseconds."""
-    return Encoder()
+@lru_cache(maxsize=2)
+def encoder(device: str = "auto") -> Encoder:
+    """One model per process (and device): loading takes seconds, a query embedding
+    milliseconds."""
+    return Encoder(device)
 
 
-def embed_question(question: str) -> np.ndarray:
-    return encoder().encode([question], max_tokens=QUERY_MAX_TOKENS)[0]
+def embed_question(question: str, device: str = "auto") -> np.ndarray:
+    return encoder(device).encode([question], max_tokens=QUERY_MAX_TOKENS)[0]
 
 
 def head_text(doc: Document) -> str:
@@ -114,10 +128,10 @@ def head_text(doc: Document) -> str:
 
 
 def embed_heads(texts: list[str], cache_path: Path | None,
-                progress: ProgressFactory | None = None) -> np.ndarray:
+                progress: ProgressFactory | None = None, device: str = "auto") -> np.ndarray:
     """float16 vectors of document heads, from the cache where it has them."""
     if cache_path is None:
-        return _encode_with_progress(texts, progress).astype(np.float16)
+        return _encode_with_progress(texts, progress, device=device).astype(np.float16)
     cache = VectorCache(cache_path)
     try:
         keys = [cache.key(text) for text in texts]
@@ -129,7 +143,8 @@ def embed_heads(texts: list[str], cache_path: Path | None,
             def keep(rows: list[int], vectors: np.ndarray) -> None:
                 cache.put([(keys[missing[r]], v) for r, v in zip(rows, vectors, strict=True)])
 
-            fresh = _encode_with_progress([texts[i] for i in missing], progress, keep)
+            fresh = _encode_with_progress([texts[i] for i in missing], progress, keep,
+                                          device=device)
             out[missing] = fresh.astype(np.float16)
         for i, key in enumerate(keys):
             if key in found:
@@ -141,7 +156,7 @@ def embed_heads(texts: list[str], cache_path: Path | None,
 
 def _encode_with_progress(
     texts: list[str], progress: ProgressFactory | None,
-    keep: Callable[[list[int], np.ndarray], None] | None = None,
+    keep: Callable[[list[int], np.ndarray], None] | None = None, *, device: str = "auto",
 ) -> np.ndarray:
     """The heads' vectors, encoded in batches so a progress display can show the minutes."""
     tick = progress("dense: embedding document heads", len(texts)) if progress else None
@@ -150,7 +165,7 @@ def _encode_with_progress(
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), PROGRESS_BATCH):
         rows = order[start:start + PROGRESS_BATCH]
-        out[rows] = encoder().encode([texts[i] for i in rows], max_tokens=DOC_MAX_TOKENS)
+        out[rows] = encoder(device).encode([texts[i] for i in rows], max_tokens=DOC_MAX_TOKENS)
         if keep:
             keep(rows, out[rows])
         if tick:

@@ -98,7 +98,7 @@ def dense_cosines(library: Library, question: str, lexical: np.ndarray) -> np.nd
     if aligned is None:
         return None
     dense, to_dense, to_lexical = aligned
-    query = embed_question(question)
+    query = embed_question(question, library.settings.embed_device)
     cosine = np.zeros(len(to_dense), dtype=np.float32)
     if dense.ann is None:
         scores = dense.all_scores(query)
