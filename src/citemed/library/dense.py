@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from citemed.library.embed import DIM, MODEL_NAME, ProgressFactory, head_text
+from citemed.library.embed import DIM, MODEL_NAME, ProgressFactory, head_text, usable_cores
 from citemed.library.lexical_segments import HASH_BYTES
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def _update_graph(path: Path, vectors: np.ndarray, live_rows: np.ndarray, retire
     else:
         new = live_rows
     tick = progress("dense: approximate-search graph", len(new)) if progress and len(new) else None
-    threads = max(1, min(2, os.cpu_count() or 1))
+    threads = usable_cores()
     for start in range(0, len(new), 20_000):
         keys = new[start:start + 20_000]
         index.add(keys, np.asarray(vectors[keys.astype(np.int64)], dtype=np.float32),

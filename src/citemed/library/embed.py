@@ -58,6 +58,13 @@ def packaged_minilm(purpose: str = "dense retrieval") -> str:
     return str(get_model_path())
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a container's cpuset)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def resolve_device(torch: Any, requested: str) -> str:
     """The torch device for `requested` ("auto", "cpu", "cuda" or "cuda:N"): auto takes a CUDA
     GPU when torch sees one; asking for cuda without one is an error, not a silent CPU run."""
@@ -86,7 +93,7 @@ class Encoder:
 
         transformers_logging.disable_progress_bar()
         self.torch = torch
-        self.threads = max(1, min(2, os.cpu_count() or 1))
+        self.threads = usable_cores()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.device = resolve_device(torch, device)
         self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().to(self.device)
