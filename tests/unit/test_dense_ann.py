@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import citemed.library.dense as dense_module
 from citemed.library.dense import DenseIndex, update_dense_index
 from citemed.library.embed import DIM
 
@@ -125,7 +126,7 @@ def graph_resident_kib(path) -> int:
 
 
 @pytest.mark.skipif(not __import__("os").path.exists("/proc/self/smaps"), reason="Linux /proc")
-def test_graph_pages_are_dropped_past_the_resident_budget(tmp_path):
+def test_graph_pages_are_dropped_past_the_resident_budget(tmp_path, monkeypatch):
     corpus = Corpus(3000)
     corpus.update(tmp_path)
     graph = next(tmp_path.glob("*.usearch"))
@@ -135,15 +136,23 @@ def test_graph_pages_are_dropped_past_the_resident_budget(tmp_path):
         kept.nearest(query, 10)
     assert graph_resident_kib(graph) > 0 and kept.releases == 0  # no budget: pages stay
     del kept
-    dropped = DenseIndex.load(tmp_path, graph_resident_mib=1)
-    after_release = []
+    # The process's resident size moves with everything else the test process does, so the
+    # growth the budget reads is scripted: 5 MiB past the load-time figure on every search.
+    monkeypatch.setattr(dense_module, "resident_mib", lambda: 1000.0)
+    dropped = DenseIndex.load(tmp_path, graph_resident_mib=4)
+    monkeypatch.setattr(dense_module, "resident_mib", lambda: 1005.0)
     for query in queries:
-        before = dropped.releases
         dropped.nearest(query, 10)
-        if dropped.releases > before:
-            after_release.append(graph_resident_kib(graph))
-    assert after_release and set(after_release) == {0}
+        assert graph_resident_kib(graph) == 0  # the real pages are gone right after
+        monkeypatch.setattr(dense_module, "resident_mib",
+                            lambda base=dropped._resident_base: base + 5.0)
+    assert dropped.releases == len(queries)
     assert recall_at_10(dropped, corpus, queries) >= 0.95  # released pages read back the same
+    monkeypatch.setattr(dense_module, "resident_mib", lambda: 1000.0)
+    within = DenseIndex.load(tmp_path, graph_resident_mib=10)
+    monkeypatch.setattr(dense_module, "resident_mib", lambda: 1005.0)
+    within.nearest(queries[0], 10)  # 5 MiB of growth: under the budget
+    assert within.releases == 0 and graph_resident_kib(graph) > 0
 
 
 def test_graph_rows_are_rescored_exactly_from_the_float16_rows(tmp_path):
